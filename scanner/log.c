@@ -1,0 +1,30 @@
+/*
+ * log.c - the program's messages on stderr, with levels.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "scanner.h"
+
+static cs_log_level current_level = CS_LOG_INFO;
+
+void cs_log_set_level(cs_log_level level)
+{
+  current_level = level;
+}
+
+void cs_log(cs_log_level level, const char *fmt, ...)
+{
+  static const char *const prefixes[] = { "error", "warning", "info",
+                                          "debug" };
+  va_list args;
+
+  if (level > current_level) {
+    return;
+  }
+  fprintf(stderr, "certscan: %s: ", prefixes[level]);
+  va_start(args, fmt);
+  vfprintf(stderr, fmt, args);
+  va_end(args);
+  fputc('\n', stderr);
+}

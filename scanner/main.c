@@ -1,0 +1,51 @@
+/*
+ * main.c - certscan's entry point: picks the sub-command.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "scanner.h"
+
+static void print_usage(FILE *out)
+{
+  fprintf(out,
+          "usage: certscan COMMAND [OPTIONS] ...\n"
+          "\n"
+          "commands:\n"
+          "  scan   evaluate client-certificate posture rules over dumps\n"
+          "  dump   print the objects of dumps as JSON lines\n"
+          "  merge  combine partial results into one report\n"
+          "\n"
+          "`certscan COMMAND --help` describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    print_usage(stderr);
+    return CS_EXIT_CONFIG;
+  }
+
+  const char *command = argv[1];
+
+  if (strcmp(command, "scan") == 0) {
+    return cs_cmd_scan(argc - 1, argv + 1);
+  }
+  if (strcmp(command, "dump") == 0) {
+    return cs_cmd_dump(argc - 1, argv + 1);
+  }
+  if (strcmp(command, "merge") == 0) {
+    return cs_cmd_merge(argc - 1, argv + 1);
+  }
+  if (strcmp(command, "--version") == 0 || strcmp(command, "version") == 0) {
+    printf("certscan %s\n", CERTSCAN_VERSION);
+    return CS_EXIT_OK;
+  }
+  if (strcmp(command, "--help") == 0 || strcmp(command, "help") == 0) {
+    print_usage(stdout);
+    return CS_EXIT_OK;
+  }
+  fprintf(stderr, "certscan: unknown command '%s'\n", command);
+  print_usage(stderr);
+  return CS_EXIT_CONFIG;
+}
