@@ -37,8 +37,10 @@
 /*
  * The verdict of one device for one rule, with the certificate that
  * the verdict names (the passing one, or the one that got furthest).
- * `cert_path` is borrowed (usually from the device's cert entry) and
- * may be empty; the cert fields are ignored when `has_cert` is false.
+ * When result.cert_index >= 0, `cert_store` and `cert_path` say where
+ * that entry was found (`cert_path` is borrowed, usually from the cert
+ * entry, and may be empty). `has_cert` says the certificate parsed, so
+ * that `cert_sha256` and `cert_not_after` hold its facts.
  */
 typedef struct cs_report_row {
   cs_posture_result result;
@@ -82,8 +84,9 @@ void cs_report_set_timing(cs_report *report, int64_t started_at,
 
 /*
  * Records one option of the run as given on the command line, for the
- * summary's `options` (in the order set; setting a name again replaces
- * its value). CS_ERR_NOMEM only.
+ * summary's `options`, in the order first set. Setting a name again
+ * adds a value (several --signers): the summary then lists the values
+ * in an array. CS_ERR_NOMEM only.
  */
 CS_MUST_CHECK cs_status cs_report_set_option(cs_report *report,
                                              const char *name,
