@@ -87,7 +87,8 @@ CS_MUST_CHECK cs_status cs_posture_rules_load(
 
 void cs_posture_rules_free(cs_posture_rules *rules);
 
-/* Client-certificate rules kept, in file order. */
+/* Client-certificate rules kept, in file order; info is NULL for an
+ * index out of range. */
 size_t cs_posture_rules_count(const cs_posture_rules *rules);
 const cs_posture_rule_info *cs_posture_rules_info(
     const cs_posture_rules *rules, size_t index);
@@ -145,8 +146,18 @@ CS_MUST_CHECK cs_status cs_posture_evaluate(cs_posture_worker *worker,
                                             cs_posture_result *results,
                                             cs_posture_cert_counts *counts);
 
-/* The parsed facts of the last device's certificate `index`. */
+/*
+ * The parsed facts of the last device's certificate `index`; parsed is
+ * false (and facts NULL) for a malformed one or an index out of range.
+ */
 cs_posture_cert_view cs_posture_worker_cert(const cs_posture_worker *worker,
                                             size_t index);
+
+/*
+ * Signature checks this worker has run since it was made: at most one
+ * per (certificate, distinct signer) of each device, however many rules
+ * share the signer. For benchmarks and tests.
+ */
+uint64_t cs_posture_worker_sig_checks(const cs_posture_worker *worker);
 
 #endif
