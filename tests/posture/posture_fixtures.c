@@ -116,6 +116,20 @@ const char *fx_pool_dir(const fx_pool *pool)
   return pool->dir;
 }
 
+/* EVP_PKEY_Q_keygen takes a size only for "RSA", so this goes long. */
+static EVP_PKEY *rsa_pss_key(void)
+{
+  EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA-PSS", NULL);
+  EVP_PKEY *key = NULL;
+
+  assert_non_null(ctx);
+  assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
+  assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048), 1);
+  assert_int_equal(EVP_PKEY_keygen(ctx, &key), 1);
+  EVP_PKEY_CTX_free(ctx);
+  return key;
+}
+
 EVP_PKEY *fx_key(fx_pool *pool, fx_key_kind kind)
 {
   EVP_PKEY *key = NULL;
@@ -126,6 +140,9 @@ EVP_PKEY *fx_key(fx_pool *pool, fx_key_kind kind)
     break;
   case FX_KEY_RSA:
     key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+    break;
+  case FX_KEY_RSA_PSS:
+    key = rsa_pss_key();
     break;
   case FX_KEY_ED25519:
     key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");

@@ -24,7 +24,12 @@ void fx_pool_free(fx_pool *pool);
 /* The pool's temporary folder. */
 const char *fx_pool_dir(const fx_pool *pool);
 
-typedef enum fx_key_kind { FX_KEY_EC, FX_KEY_RSA, FX_KEY_ED25519 } fx_key_kind;
+typedef enum fx_key_kind {
+  FX_KEY_EC,
+  FX_KEY_RSA,
+  FX_KEY_RSA_PSS, /* an id-RSASSA-PSS key: it signs only with PSS */
+  FX_KEY_ED25519
+} fx_key_kind;
 
 /* A new key owned by the pool. */
 EVP_PKEY *fx_key(fx_pool *pool, fx_key_kind kind);

@@ -21,6 +21,7 @@
 #define ID_RSA "d23f0824-128b-4f33-8c5c-7fd0a6a3a450"
 #define ID_ED "9531985d-5d9d-49f8-9818-e811892f902b"
 #define ID_OTHER "5e0b8a93-3f43-4c1c-8f0e-7b2d9e4c6a10"
+#define ID_PSS "2f8e4c1a-7b3d-4e59-a6c0-9d1e2f3a4b5c"
 
 #define RULE_ID "36f675cc-81e7-4ef5-a8e2-5d940ed90475"
 #define AT "2026-12-01T00:00:00Z"
@@ -35,8 +36,9 @@
 static struct {
   fx_pool *pool;
   EVP_PKEY *root_key, *issuing_key, *rsa_key, *ed_key, *other_key;
+  EVP_PKEY *pss_key;
   EVP_PKEY *leaf_key;
-  X509 *root, *issuing, *rsa_ca, *ed_ca, *other_ca;
+  X509 *root, *issuing, *rsa_ca, *ed_ca, *other_ca, *pss_ca;
   cs_verify_signers *signers;
 } g;
 
@@ -76,12 +78,14 @@ static int group_setup(void **state)
   g.rsa_key = fx_key(g.pool, FX_KEY_RSA);
   g.ed_key = fx_key(g.pool, FX_KEY_ED25519);
   g.other_key = fx_key(g.pool, FX_KEY_EC);
+  g.pss_key = fx_key(g.pool, FX_KEY_RSA_PSS);
   g.leaf_key = fx_key(g.pool, FX_KEY_EC);
   g.root = make_ca("Corp Root CA", g.root_key, NULL, NULL);
   g.issuing = make_ca("Corp Issuing CA", g.issuing_key, g.root, g.root_key);
   g.rsa_ca = make_ca("Corp RSA CA", g.rsa_key, NULL, NULL);
   g.ed_ca = make_ca("Corp Ed25519 CA", g.ed_key, NULL, NULL);
   g.other_ca = make_ca("Other CA", g.other_key, NULL, NULL);
+  g.pss_ca = make_ca("Corp RSA-PSS CA", g.pss_key, NULL, NULL);
 
   json = fx_text_new(g.pool);
   fx_text_add(json, "{\"result\": [");
@@ -90,6 +94,7 @@ static int group_setup(void **state)
   add_signer(json, ID_RSA, "rsa", g.rsa_ca, ", ");
   add_signer(json, ID_ED, "ed25519", g.ed_ca, ", ");
   add_signer(json, ID_OTHER, "other", g.other_ca, ", ");
+  add_signer(json, ID_PSS, "rsa-pss", g.pss_ca, ", ");
   fx_text_add(json, "]}");
 
   g.signers = cs_verify_signers_new();
@@ -439,6 +444,20 @@ static void test_rsa_pss_signature_passes(void **state)
                    CS_HASH_SHA256);
   cs_posture_worker_free(worker);
   cs_posture_rules_free(rules);
+}
+
+/* A signer whose key is an RSA-PSS key (not rsaEncryption). */
+static void test_rsa_pss_key_signer_passes(void **state)
+{
+  fx_cert_spec spec = leaf_spec();
+  fx_device d;
+
+  (void)state;
+  spec.issuer = g.pss_ca;
+  spec.issuer_key = g.pss_key;
+  one_cert_device(&d, leaf_der(&spec));
+  expect(evaluate(rule_json("windows", ID_PSS, FULL_INPUT), &d),
+         CS_VERDICT_PASS, CS_REASON_NONE, 0, "");
 }
 
 static void test_ed25519_signer_passes(void **state)
@@ -1208,6 +1227,7 @@ int main(void)
     cmocka_unit_test(test_md5_stays_weak_with_allow_sha1),
     cmocka_unit_test(test_bad_sha1_signature_is_bad_not_weak),
     cmocka_unit_test(test_rsa_pss_signature_passes),
+    cmocka_unit_test(test_rsa_pss_key_signer_passes),
     cmocka_unit_test(test_ed25519_signer_passes),
     cmocka_unit_test(test_not_yet_valid),
     cmocka_unit_test(test_expired),
