@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,10 +107,16 @@ static bool parse_count(const char *text, unsigned long long max,
   return true;
 }
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) CS_PRINTF(1, 2);
+
+static int usage_error(const char *fmt, ...)
 {
+  va_list args;
+
   fprintf(stderr, "certscan scan: ");
-  fprintf(stderr, fmt, arg);
+  va_start(args, fmt);
+  vfprintf(stderr, fmt, args);
+  va_end(args);
   fprintf(stderr, "\n(try certscan scan --help)\n");
   return CS_EXIT_CONFIG;
 }
@@ -125,7 +132,7 @@ static int parse_option(scan_options *o, int option, const char *arg)
     return 0;
   case 's':
     if (o->signer_path_count == MAX_SIGNER_PATHS) {
-      return usage_error("too many --signers (at most 64)%s", "");
+      return usage_error("too many --signers (at most 64)");
     }
     o->signer_paths[o->signer_path_count++] = arg;
     return 0;

@@ -82,7 +82,7 @@ static int scan(const e2e_env *env, const char *dir, const char *inputs,
 
 static void assert_matches_truth(const char *out, const char *truth)
 {
-  char summary[512];
+  char summary[1024];
 
   snprintf(summary, sizeof(summary), "%s/summary.json", out);
   assert_int_equal(e2e_compare_summary(summary, truth), 0);
