@@ -2,6 +2,7 @@
  * cs_report.c - the aggregates: a report's life, the add calls the
  * scanner makes for every device, merging, and the counts read back.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,7 +181,10 @@ void cs_report_set_timing(cs_report *report, int64_t started_at,
                           double elapsed_seconds, unsigned threads)
 {
   report->started_at = started_at;
-  report->elapsed_seconds = elapsed_seconds >= 0 ? elapsed_seconds : 0;
+  /* JSON has no NaN or infinity; a clock gone wrong records no time. */
+  report->elapsed_seconds =
+      isfinite(elapsed_seconds) && elapsed_seconds >= 0 ? elapsed_seconds
+                                                        : 0;
   report->threads = threads;
 }
 
@@ -459,8 +463,7 @@ static void add_row(cs_report *report, cs_report_rule *rule, cs_os os,
   rule->verdicts[verdict]++;
   rule->locations[cs_report__location(row)][verdict]++;
   rule->oses[os][verdict]++;
-  if (verdict != CS_VERDICT_NOT_APPLICABLE &&
-      row->result.reason != CS_REASON_NONE) {
+  if (verdict == CS_VERDICT_FAIL || verdict == CS_VERDICT_UNKNOWN) {
     rule->reasons[row->result.reason]++;
   }
   if (verdict != CS_VERDICT_PASS || !row->has_cert) {
@@ -611,6 +614,11 @@ static void merge_timing(cs_report *into, const cs_report *from)
 cs_status cs_report_merge(cs_report *into, const cs_report *from,
                           cs_error *err)
 {
+  if (into == from) {
+    return cs_error_set(err, CS_ERR_USAGE,
+                        "a report cannot be merged into itself");
+  }
+
   cs_status status = check_same_rules(into, from, err);
 
   if (status != CS_OK) {

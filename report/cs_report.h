@@ -137,8 +137,8 @@ CS_MUST_CHECK cs_status cs_report_add_device(
  * records are appended, fleet maps added together, start time the
  * earliest, elapsed seconds summed, threads the larger. Both must have
  * the same rules (ids, in order) and the same evaluation time, or it
- * is CS_ERR_CONFIG and `into` is unchanged. CS_ERR_NOMEM may leave
- * `into` partly merged.
+ * is CS_ERR_CONFIG and `into` is unchanged; `from` must not be `into`
+ * (CS_ERR_USAGE). CS_ERR_NOMEM may leave `into` partly merged.
  */
 CS_MUST_CHECK cs_status cs_report_merge(cs_report *into,
                                         const cs_report *from,

@@ -97,15 +97,10 @@ void cs_report__map_cleanup(cs_report_map *map)
   cs_arena_cleanup(&map->keys);
 }
 
-static void place(cs_report_map_entry *slots, size_t cap,
-                  const cs_report_map_entry *entry)
+static size_t home(const cs_report_map *map, const uint8_t *key,
+                   size_t len, size_t cap)
 {
-  size_t i = (size_t)entry->hash & (cap - 1);
-
-  while (slots[i].count != 0) {
-    i = (i + 1) & (cap - 1);
-  }
-  slots[i] = *entry;
+  return (size_t)siphash(map->seed, key, len) & (cap - 1);
 }
 
 static bool grow(cs_report_map *map)
@@ -122,9 +117,18 @@ static bool grow(cs_report_map *map)
     return false;
   }
   for (size_t i = 0; i < map->cap; i++) {
-    if (map->slots[i].count != 0) {
-      place(slots, cap, &map->slots[i]);
+    const cs_report_map_entry *entry = &map->slots[i];
+
+    if (entry->count == 0) {
+      continue;
     }
+
+    size_t at = home(map, entry->key, entry->len, cap);
+
+    while (slots[at].count != 0) {
+      at = (at + 1) & (cap - 1);
+    }
+    slots[at] = *entry;
   }
   free(map->slots);
   map->slots = slots;
@@ -137,26 +141,32 @@ static uint64_t add_saturating(uint64_t a, uint64_t b)
   return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+static uint32_t clamp32(uint64_t value)
+{
+  return value > UINT32_MAX ? UINT32_MAX : (uint32_t)value;
+}
+
 cs_status cs_report__map_add(cs_report_map *map, const uint8_t *key,
                              size_t len, uint64_t count)
 {
   if (count == 0) {
     return CS_OK;
   }
+  if (len > UINT32_MAX) {
+    return CS_ERR_NOMEM;
+  }
   /* Linear probing stays short below three quarters full. */
   if (map->used + 1 > map->cap / 4 * 3 && !grow(map)) {
     return CS_ERR_NOMEM;
   }
 
-  uint64_t hash = siphash(map->seed, key, len);
-  size_t i = (size_t)hash & (map->cap - 1);
+  size_t i = home(map, key, len, map->cap);
 
   while (map->slots[i].count != 0) {
     cs_report_map_entry *slot = &map->slots[i];
 
-    if (slot->hash == hash && slot->len == len &&
-        memcmp(slot->key, key, len) == 0) {
-      slot->count = add_saturating(slot->count, count);
+    if (slot->len == len && memcmp(slot->key, key, len) == 0) {
+      slot->count = clamp32(add_saturating(slot->count, count));
       return CS_OK;
     }
     i = (i + 1) & (map->cap - 1);
@@ -168,7 +178,9 @@ cs_status cs_report__map_add(cs_report_map *map, const uint8_t *key,
     return CS_ERR_NOMEM;
   }
   memcpy(copy, key, len);
-  map->slots[i] = (cs_report_map_entry){ copy, len, hash, count };
+  map->slots[i].key = copy;
+  map->slots[i].len = (uint32_t)len;
+  map->slots[i].count = clamp32(count);
   map->used++;
   return CS_OK;
 }

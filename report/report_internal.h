@@ -78,12 +78,15 @@ json_t *cs_report__json_str(cs_str text);
 /* A jansson string, or JSON null for a NULL `text`. */
 json_t *cs_report__json_cstr(const char *text);
 
-/* Counts from a map of distinct values (serials or certificates). */
+/*
+ * Counts from a map of distinct values (serials or certificates). A
+ * slot is 16 bytes because a fleet map holds one per distinct value;
+ * a count stops at UINT32_MAX devices.
+ */
 typedef struct cs_report_map_entry {
   const uint8_t *key;
-  size_t len;
-  uint64_t hash;
-  uint64_t count; /* 0: the slot is free */
+  uint32_t len;
+  uint32_t count; /* 0: the slot is free */
 } cs_report_map_entry;
 
 typedef struct cs_report_map {
@@ -97,7 +100,10 @@ typedef struct cs_report_map {
 void cs_report__map_init(cs_report_map *map);
 void cs_report__map_cleanup(cs_report_map *map);
 
-/* Adds `count` to the entry of `key`, creating it. CS_ERR_NOMEM. */
+/*
+ * Adds `count` to the entry of `key`, creating it. CS_ERR_NOMEM, also
+ * for a key over 4 GiB.
+ */
 CS_MUST_CHECK cs_status cs_report__map_add(cs_report_map *map,
                                            const uint8_t *key, size_t len,
                                            uint64_t count);

@@ -82,8 +82,9 @@ static json_t *run_json(const cs_report *report, bool *ok)
   json_t *run = json_object();
 
   cs_report__put(run, "started_at",
-      report->started_at != 0 ? time_text(report->started_at) : json_null(),
-      ok);
+                 report->started_at != 0 ? time_text(report->started_at)
+                                         : json_null(),
+                 ok);
   cs_report__put(run, "elapsed_seconds", json_real(report->elapsed_seconds),
                  ok);
   cs_report__put(run, "threads", json_integer(report->threads), ok);
@@ -236,7 +237,7 @@ static json_t *rule_json(const cs_report_rule *rule, bool *ok)
   cs_report__put(obj, "name", cs_report__json_cstr(rule->name), ok);
   cs_report__put(obj, "type", cs_report__json_cstr(rule->type), ok);
   cs_report__put(obj, "operating_system",
-      cs_report__json_cstr(rule->operating_system), ok);
+                 cs_report__json_cstr(rule->operating_system), ok);
   cs_report__put(obj, "applicable",
                  cs_report__count(cs_report__applicable(rule)), ok);
   for (int v = 0; v < CS_VERDICT_COUNT; v++) {
@@ -244,9 +245,10 @@ static json_t *rule_json(const cs_report_rule *rule, bool *ok)
                    cs_report__count(rule->verdicts[v]), ok);
   }
   cs_report__put(obj, "compliance",
-      cs_report__compliance(rule, &compliance) ? json_real(compliance)
-                                               : json_null(),
-      ok);
+                 cs_report__compliance(rule, &compliance)
+                     ? json_real(compliance)
+                     : json_null(),
+                 ok);
   cs_report__put(obj, "reasons", reasons_json(rule, ok), ok);
   cs_report__put(obj, "locations", splits_json(rule, false, ok), ok);
   cs_report__put(obj, "os", splits_json(rule, true, ok), ok);
@@ -308,17 +310,18 @@ static json_t *fleet_json(const cs_report *report, bool *ok)
   json_t *obj = json_object();
 
   cs_report__put(obj, "shared_serials",
-      finding_json(&report->serials, cs_report__is_shared_serial,
-                   "serials", "serial", ok),
-      ok);
+                 finding_json(&report->serials, cs_report__is_shared_serial,
+                              "serials", "serial", ok),
+                 ok);
   cs_report__put(obj, "shared_certificates",
-      finding_json(&report->certs, cs_report__is_shared_cert,
-                   "certificates", "sha256", ok),
-      ok);
+                 finding_json(&report->certs, cs_report__is_shared_cert,
+                              "certificates", "sha256", ok),
+                 ok);
   cs_report__put(obj, "placeholder_serials",
-      finding_json(&report->serials, cs_report__is_placeholder_entry,
-                   "serials", "serial", ok),
-      ok);
+                 finding_json(&report->serials,
+                              cs_report__is_placeholder_entry, "serials",
+                              "serial", ok),
+                 ok);
   cs_report__put(obj, "missing_serials",
                  cs_report__count(report->missing_serials), ok);
   return obj;

@@ -8,6 +8,7 @@
  * in the group set-up, their SHA-256 taken from the DER.
  */
 #include <dirent.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -432,6 +433,14 @@ static int64_t jint(const json_t *obj, const char *path_a, const char *key)
   return json_integer_value(value);
 }
 
+static const char *jstr(const json_t *obj, const char *key)
+{
+  json_t *value = json_object_get(obj, key);
+
+  assert_true(json_is_string(value));
+  return json_string_value(value);
+}
+
 /* Aggregates -------------------------------------------------------- */
 
 static void expect_verdicts(const cs_report_rule_counts *c, uint64_t pass,
@@ -507,6 +516,54 @@ static void test_fleet_findings(void **state)
   assert_int_equal(f.shared_cert_devices, 2);
   assert_int_equal(f.placeholder_devices, 2); /* d3, d7 */
   assert_int_equal(f.missing_serial_devices, 1);
+  cs_report_free(report);
+}
+
+/* 3000 serials, twelve of them shared: the map grows, the top is fixed. */
+static void test_fleet_top_order(void **state)
+{
+  static const int repeats[12] = { 5, 5, 5, 7, 7, 3, 3, 3, 3, 3, 2, 2 };
+  static const char *const top[10] = {
+    "S0003", "S0004", "S0000", "S0001", "S0002",
+    "S0005", "S0006", "S0007", "S0008", "S0009",
+  };
+  cs_report *report = new_report();
+  cs_report_row rows[3] = { row_na(), row_na(), row_na() };
+  cs_report_fleet_counts f;
+  char serial[16];
+  char *dir;
+  size_t in;
+  cs_error err;
+
+  (void)state;
+  assert_int_equal(cs_report_add_input(report, "a", &in, &err), CS_OK);
+  for (int i = 0; i < 3000; i++) {
+    snprintf(serial, sizeof(serial), "S%04d", i);
+
+    cs_device d = device("d", serial, CS_OS_OTHER, "ios", NULL, 0);
+
+    for (int k = 0; k < (i < 12 ? repeats[i] : 1); k++) {
+      add(report, in, &d, rows, 0, 0);
+    }
+  }
+  cs_report_get_fleet_counts(report, &f);
+  assert_int_equal(f.shared_serials, 12);
+  assert_int_equal(f.shared_serial_devices, 48);
+  assert_int_equal(f.placeholder_devices, 0);
+
+  json_t *root = load_summary(report, &dir);
+  json_t *list = json_object_get(
+      json_object_get(json_object_get(root, "fleet"), "shared_serials"),
+      "top");
+
+  assert_int_equal(json_array_size(list), 10);
+  for (size_t i = 0; i < 10; i++) {
+    assert_string_equal(jstr(json_array_get(list, i), "serial"), top[i]);
+  }
+  assert_int_equal(jint(json_array_get(list, 0), NULL, "devices"), 7);
+  assert_int_equal(jint(json_array_get(list, 9), NULL, "devices"), 3);
+  json_decref(root);
+  remove_dir(dir);
   cs_report_free(report);
 }
 
@@ -869,14 +926,6 @@ static void free_lines(json_t **lines, size_t n)
   free(lines);
 }
 
-static const char *jstr(const json_t *obj, const char *key)
-{
-  json_t *value = json_object_get(obj, key);
-
-  assert_true(json_is_string(value));
-  return json_string_value(value);
-}
-
 static void test_ndjson_keys(void **state)
 {
   size_t n;
@@ -1095,6 +1144,8 @@ static void test_summary_of_empty_run(void **state)
   char *dir;
 
   (void)state;
+  cs_report_set_timing(report, 0, INFINITY, 2);
+
   json_t *root = load_summary(report, &dir);
   json_t *rule = json_array_get(json_object_get(root, "rules"), 1);
 
@@ -1105,6 +1156,8 @@ static void test_summary_of_empty_run(void **state)
       json_object_get(root, "throughput"), "devices_per_second")));
   assert_true(json_is_null(json_object_get(json_object_get(root, "run"),
                                            "started_at")));
+  assert_true(json_real_value(json_object_get(json_object_get(root, "run"),
+                                              "elapsed_seconds")) == 0.0);
   json_decref(root);
   remove_dir(dir);
   cs_report_free(report);
@@ -1397,6 +1450,9 @@ static void test_merge_refuses_other_rules(void **state)
                       "and 1796083201)");
   cs_report_free(b);
 
+  assert_int_equal(cs_report_merge(a, a, &err), CS_ERR_USAGE);
+  assert_string_equal(err.message, "a report cannot be merged into itself");
+
   cs_report_get_totals(a, &t);
   assert_int_equal(t.devices_evaluated, 8);
   assert_int_equal(t.inputs, 2);
@@ -1685,6 +1741,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_aggregate_counts),
     cmocka_unit_test(test_fleet_findings),
+    cmocka_unit_test(test_fleet_top_order),
     cmocka_unit_test(test_splits_in_summary),
     cmocka_unit_test(test_bad_rows_are_refused),
     cmocka_unit_test(test_new_refuses_bad_rules),
