@@ -16,15 +16,21 @@ static const char csv_header[] =
     "device_id,hostname,serial_number,os,rule_id,rule_name,verdict,reason,"
     "detail,cert_sha256,not_after,store,path\r\n";
 
+/*
+ * `device` holds the columns of the current device, escaped once and
+ * copied into each of its lines.
+ */
 struct cs_report_csv {
   const cs_report *report;
   cs_report_file file;
+  cs_report_buf device;
   cs_report_buf line;
 };
 
 struct cs_report_ndjson {
   const cs_report *report;
   cs_report_file file;
+  cs_report_buf device;
   cs_report_buf line;
   char timestamp[CS_TIME_TEXT_MAX + 2]; /* as written after the key */
 };
@@ -95,16 +101,22 @@ static void csv_field(cs_report_buf *line, cs_str text, char end)
   }
 }
 
-static void csv_row(cs_report_buf *line, const cs_report_rule *rule,
-                    const cs_device *device, const cs_report_row *row)
+static void csv_device(cs_report_buf *out, const cs_device *device)
+{
+  out->len = 0;
+  csv_field(out, device->device_id, ',');
+  csv_field(out, device->hostname, ',');
+  csv_field(out, device->serial_number, ',');
+  csv_field(out, device_os(device), ',');
+}
+
+static void csv_row(cs_report_buf *line, const cs_report_buf *device,
+                    const cs_report_rule *rule, const cs_report_row *row)
 {
   row_cert cert;
 
   describe_cert(row, &cert);
-  csv_field(line, device->device_id, ',');
-  csv_field(line, device->hostname, ',');
-  csv_field(line, device->serial_number, ',');
-  csv_field(line, device_os(device), ',');
+  cs_report__buf_add(line, device->ptr, device->len);
   csv_field(line, cstr(rule->id), ',');
   csv_field(line, cstr(rule->name), ',');
   csv_field(line, cstr(cs_report__verdict_names[row->result.verdict]), ',');
@@ -144,17 +156,18 @@ cs_status cs_report_csv_open(const cs_report *report, const char *dir,
 
 /* Writes the line buffer as one piece, so a device is all or nothing. */
 static cs_status flush_line(cs_report_file *file, cs_report_buf *line,
-                            cs_error *err)
+                            cs_report_buf *device, cs_error *err)
 {
   cs_status status = CS_OK;
 
-  if (line->failed) {
+  if (line->failed || device->failed) {
     status = cs_error_set(err, CS_ERR_NOMEM, "out of memory");
   } else {
     status = cs_report__file_write(file, line->ptr, line->len, err);
   }
   line->len = 0;
   line->failed = false;
+  device->failed = false;
   return status;
 }
 
@@ -167,18 +180,20 @@ cs_status cs_report_csv_add(cs_report_csv *csv, const cs_device *device,
   if (status != CS_OK) {
     return status;
   }
+  csv_device(&csv->device, device);
   for (size_t i = 0; i < report->rule_count; i++) {
     if (rows[i].result.verdict != CS_VERDICT_NOT_APPLICABLE) {
-      csv_row(&csv->line, &report->rules[i], device, &rows[i]);
+      csv_row(&csv->line, &csv->device, &report->rules[i], &rows[i]);
     }
   }
-  return flush_line(&csv->file, &csv->line, err);
+  return flush_line(&csv->file, &csv->line, &csv->device, err);
 }
 
 cs_status cs_report_csv_close(cs_report_csv *csv, cs_error *err)
 {
   cs_status status = cs_report__file_commit(&csv->file, err);
 
+  cs_report__buf_free(&csv->device);
   cs_report__buf_free(&csv->line);
   free(csv);
   return status;
@@ -190,6 +205,7 @@ void cs_report_csv_abort(cs_report_csv *csv)
     return;
   }
   cs_report__file_abort(&csv->file);
+  cs_report__buf_free(&csv->device);
   cs_report__buf_free(&csv->line);
   free(csv);
 }
@@ -266,9 +282,17 @@ cs_status cs_report_ndjson_open(const cs_report *report, const char *dir,
   return CS_OK;
 }
 
+/* `"key":` (keys are fixed ASCII names). */
+static void key_colon(cs_report_buf *line, const char *key)
+{
+  cs_report__buf_addc(line, '"');
+  cs_report__buf_adds(line, key);
+  cs_report__buf_add(line, "\":", 2);
+}
+
 static void json_key(cs_report_buf *line, const char *key, cs_str value)
 {
-  cs_report__buf_printf(line, "\"%s\":", key);
+  key_colon(line, key);
   cs_report__text(line, value, CS_REPORT__TEXT_JSON);
   cs_report__buf_addc(line, ',');
 }
@@ -277,7 +301,7 @@ static void json_key(cs_report_buf *line, const char *key, cs_str value)
 static void json_key_or_null(cs_report_buf *line, const char *key,
                              cs_str value, const char *end)
 {
-  cs_report__buf_printf(line, "\"%s\":", key);
+  key_colon(line, key);
   if (value.len == 0) {
     cs_report__buf_adds(line, "null");
   } else {
@@ -306,30 +330,39 @@ static void received_json(cs_report_buf *line, const cs_report_row *row)
   json_key_or_null(line, "not_after", cstr(cert.not_after), "},");
 }
 
+static void ndjson_device(cs_report_buf *out, const cs_device *device)
+{
+  out->len = 0;
+  cs_report__buf_addc(out, '{');
+  json_key(out, "ClientVersion", device->client_version);
+  json_key(out, "DeviceID", device->device_id);
+  json_key(out, "DeviceName", device->hostname);
+  json_key(out, "DeviceSerialNumber", device->serial_number);
+  json_key(out, "DeviceType", device_os(device));
+  json_key(out, "OSVersion", device->os_version);
+  json_key(out, "Email", device->user);
+}
+
 static void ndjson_row(cs_report_ndjson *nd, const cs_report_rule *rule,
-                       const cs_device *device, const cs_report_row *row)
+                       const cs_report_row *row)
 {
   cs_report_buf *line = &nd->line;
 
-  cs_report__buf_addc(line, '{');
-  json_key(line, "ClientVersion", device->client_version);
-  json_key(line, "DeviceID", device->device_id);
-  json_key(line, "DeviceName", device->hostname);
-  json_key(line, "DeviceSerialNumber", device->serial_number);
-  json_key(line, "DeviceType", device_os(device));
-  json_key(line, "OSVersion", device->os_version);
-  json_key(line, "Email", device->user);
+  cs_report__buf_add(line, nd->device.ptr, nd->device.len);
   json_key(line, "PolicyID", cstr(rule->id));
   json_key(line, "PostureCheckName", cstr(rule->name));
   json_key(line, "PostureCheckType", cstr(rule->type));
-  cs_report__buf_printf(line, "\"PostureEvaluatedResult\":%s,",
-                        row->result.verdict == CS_VERDICT_PASS ? "true"
-                                                               : "false");
-  cs_report__buf_printf(line, "\"PostureExpectedJSON\":%s,",
-                        rule->input_json != NULL ? rule->input_json
-                                                 : "null");
+  cs_report__buf_adds(line, row->result.verdict == CS_VERDICT_PASS
+                                ? "\"PostureEvaluatedResult\":true,"
+                                : "\"PostureEvaluatedResult\":false,");
+  cs_report__buf_adds(line, "\"PostureExpectedJSON\":");
+  cs_report__buf_adds(line,
+                      rule->input_json != NULL ? rule->input_json : "null");
+  cs_report__buf_addc(line, ',');
   received_json(line, row);
-  cs_report__buf_printf(line, "\"Timestamp\":%s}\n", nd->timestamp);
+  cs_report__buf_adds(line, "\"Timestamp\":");
+  cs_report__buf_adds(line, nd->timestamp);
+  cs_report__buf_add(line, "}\n", 2);
 }
 
 cs_status cs_report_ndjson_add(cs_report_ndjson *nd, const cs_device *device,
@@ -341,18 +374,20 @@ cs_status cs_report_ndjson_add(cs_report_ndjson *nd, const cs_device *device,
   if (status != CS_OK) {
     return status;
   }
+  ndjson_device(&nd->device, device);
   for (size_t i = 0; i < report->rule_count; i++) {
     if (rows[i].result.verdict != CS_VERDICT_NOT_APPLICABLE) {
-      ndjson_row(nd, &report->rules[i], device, &rows[i]);
+      ndjson_row(nd, &report->rules[i], &rows[i]);
     }
   }
-  return flush_line(&nd->file, &nd->line, err);
+  return flush_line(&nd->file, &nd->line, &nd->device, err);
 }
 
 cs_status cs_report_ndjson_close(cs_report_ndjson *nd, cs_error *err)
 {
   cs_status status = cs_report__file_commit(&nd->file, err);
 
+  cs_report__buf_free(&nd->device);
   cs_report__buf_free(&nd->line);
   free(nd);
   return status;
@@ -364,6 +399,7 @@ void cs_report_ndjson_abort(cs_report_ndjson *nd)
     return;
   }
   cs_report__file_abort(&nd->file);
+  cs_report__buf_free(&nd->device);
   cs_report__buf_free(&nd->line);
   free(nd);
 }

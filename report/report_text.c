@@ -239,6 +239,19 @@ static void add_seq(cs_report_buf *buf, const uint8_t *p, size_t len,
   cs_report__buf_add(buf, p, len);
 }
 
+/* Printable ASCII that no mode escapes: copied in runs, the usual case. */
+static size_t plain_run(const uint8_t *p, size_t n)
+{
+  size_t i = 0;
+
+  while (i < n && p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' &&
+         p[i] != '\\' && p[i] != '&' && p[i] != '<' && p[i] != '>' &&
+         p[i] != '\'') {
+    i++;
+  }
+  return i;
+}
+
 void cs_report__text(cs_report_buf *buf, cs_str text, cs_report_text mode)
 {
   const uint8_t *p = (const uint8_t *)text.ptr;
@@ -250,9 +263,11 @@ void cs_report__text(cs_report_buf *buf, cs_str text, cs_report_text mode)
   }
   while (n > 0) {
     uint32_t cp = 0;
-    size_t len = utf8_seq(p, n, &cp);
+    size_t len = plain_run(p, n);
 
-    if (len == 0) {
+    if (len > 0) {
+      cs_report__buf_add(buf, p, len);
+    } else if ((len = utf8_seq(p, n, &cp)) == 0) {
       add_hex_escape(buf, p, 1, json);
       len = 1;
     } else {

@@ -1705,6 +1705,57 @@ static void test_partial_refuses_bad_files(void **state)
   cs_report_free(report);
 }
 
+/*
+ * Damaged partials: flipped bytes, cut lines, lost newlines. Each load
+ * either succeeds or is refused with a message; none may crash, leak or
+ * read out of bounds (the sanitizer build runs this too).
+ */
+static void test_partial_survives_damage(void **state)
+{
+  cs_report *report = new_report();
+  char *dir = make_dir();
+  char path[512];
+  size_t len;
+  int refused = 0;
+
+  (void)state;
+  feed_fleet(report);
+
+  char *partial = save(report, dir, "good.partial");
+  char *good = read_file(dir, "good.partial", &len);
+  char *copy = malloc(len);
+
+  snprintf(path, sizeof(path), "%s/damaged.partial", dir);
+  for (uint32_t round = 0; round < 1500; round++) {
+    uint32_t r = mix(round + 7);
+    size_t at = r % len;
+    size_t keep = round % 3 == 0 ? at : len;
+    cs_report *loaded = NULL;
+    cs_error err;
+
+    memcpy(copy, good, len);
+    copy[at] = (char)(round % 5 == 0 ? '\n' : (r >> 16) & 0xff);
+    write_text(path, copy, keep);
+
+    cs_status status = cs_report_load_partial(path, &loaded, &err);
+
+    if (status == CS_OK) {
+      cs_report_free(loaded);
+      continue;
+    }
+    assert_null(loaded);
+    assert_true(status == CS_ERR_CONFIG || status == CS_ERR_NOMEM);
+    assert_non_null(strstr(err.message, path));
+    refused++;
+  }
+  assert_true(refused > 1000);
+  free(copy);
+  free(good);
+  free(partial);
+  remove_dir(dir);
+  cs_report_free(report);
+}
+
 /* Placeholder serials ----------------------------------------------- */
 
 static void test_placeholder_serials(void **state)
@@ -1761,6 +1812,7 @@ int main(void)
     cmocka_unit_test(test_partial_round_trip),
     cmocka_unit_test(test_partials_merge_equals_single),
     cmocka_unit_test(test_partial_refuses_bad_files),
+    cmocka_unit_test(test_partial_survives_damage),
     cmocka_unit_test(test_placeholder_serials),
   };
 
