@@ -65,58 +65,60 @@ void cs_gen_rand_reseed(uint64_t seed, const char *label, uint64_t index);
 /* ---- options and defect rates (cs_gen_options.c) ---- */
 
 /*
- * X(id, name, per_rule, default rate, description). Per-rule defects
- * are drawn once per (device, applicable rule); the others once per
- * device (or per certificate for edge_case and extra_candidate).
+ * X(id, name, scope, default rate, description). The scope says what a
+ * rate is the chance of: "rule" per (device, applicable rule), "device"
+ * per device record, "cert" per passing rule certificate. The reason
+ * codes come first: at most one of them is drawn per (device, rule).
  */
-#define CS_GEN_DEFECT_LIST(X)                                              \
-  X(MALFORMED_CERTIFICATE, "malformed_certificate", 1, 0.012,            \
-    "the rule's certificate is not one strict DER certificate")           \
-  X(WRONG_ISSUER, "wrong_issuer", 1, 0.015,                               \
-    "issued by the root above the signer, another signer or another CA")  \
-  X(UNSUPPORTED_ALGORITHM, "unsupported_algorithm", 1, 0.006,             \
-    "signature algorithm OID 2.25.329800735698586629295641978511506172918")\
-  X(BAD_SIGNATURE, "bad_signature", 1, 0.012,                             \
-    "a signature byte flipped, or signed by an impostor key")             \
-  X(WEAK_SIGNATURE, "weak_signature", 1, 0.01,                            \
-    "signed by the right key with SHA-1")                                 \
-  X(NOT_YET_VALID, "not_yet_valid", 1, 0.01,                              \
-    "notBefore after the evaluation time")                                \
-  X(EXPIRED, "expired", 1, 0.025, "notAfter before the evaluation time")  \
-  X(CN_MISMATCH, "cn_mismatch", 1, 0.015,                                 \
-    "subject CN differs from the template, or is absent")                 \
-  X(EKU_MISSING, "eku_missing", 1, 0.015,                                 \
-    "EKU absent, other purposes, or anyExtendedKeyUsage only")            \
-  X(NO_PRIVATE_KEY, "no_private_key", 1, 0.015, "has_key is false")        \
-  X(PRIVATE_KEY_UNKNOWN, "private_key_unknown", 1, 0.01,                  \
-    "has_key is absent from the rule's certificate")                      \
-  X(KEY_MISMATCH, "key_mismatch", 1, 0.008,                               \
-    "key_spki_sha256 is the hash of another key")                         \
-  X(SAN_MISMATCH, "san_mismatch", 1, 0.012,                               \
-    "no SAN matches (other names, none, or only an otherName)")           \
-  X(NO_CERTIFICATE, "no_certificate", 1, 0.03,                            \
-    "no certificate in the rule's locations")                             \
-  X(NOT_COLLECTED, "not_collected", 1, 0.01,                              \
-    "collected_stores leaves out the rule's locations")                   \
-  X(MALFORMED_RECORD, "malformed_record", 0, 0.004,                       \
-    "the device record has a wrong shape")                                \
-  X(SERIAL_MISSING, "serial_missing", 0, 0.01,                            \
-    "serial_number absent from the record")                               \
-  X(SERIAL_EMPTY, "serial_empty", 0, 0.005, "serial_number is \"\"")       \
-  X(COLLECTED_NONE, "collected_none", 0, 0.004,                           \
-    "collected_stores is an empty list and the device has no certs")      \
-  X(HAS_KEY_ABSENT, "has_key_absent", 0, 0.01,                            \
-    "no cert entry of the device has has_key")                            \
-  X(UNRELATED_CA, "unrelated_ca", 0, 0.15,                                \
-    "one to three self-signed CA certificates of other owners")           \
-  X(EXTRA_CANDIDATE, "extra_candidate", 0, 0.06,                          \
-    "a second certificate for the rule, with a defect of its own")        \
-  X(EDGE_CASE, "edge_case", 0, 0.05,                                      \
+#define CS_GEN_DEFECT_LIST(X)                                               \
+  X(MALFORMED_CERTIFICATE, "malformed_certificate", "rule", 0.012,          \
+    "the rule's certificate is not one strict DER certificate")             \
+  X(WRONG_ISSUER, "wrong_issuer", "rule", 0.015,                            \
+    "issued by the root above the signer, another signer or another CA")    \
+  X(UNSUPPORTED_ALGORITHM, "unsupported_algorithm", "rule", 0.006,          \
+    "signature algorithm OID 2.25.329800735698586629295641978511506172918") \
+  X(BAD_SIGNATURE, "bad_signature", "rule", 0.012,                          \
+    "a signature byte flipped, or signed by an impostor key")               \
+  X(WEAK_SIGNATURE, "weak_signature", "rule", 0.01,                         \
+    "signed by the right key with SHA-1")                                   \
+  X(NOT_YET_VALID, "not_yet_valid", "rule", 0.01,                           \
+    "notBefore after the evaluation time")                                  \
+  X(EXPIRED, "expired", "rule", 0.025,                                      \
+    "notAfter before the evaluation time")                                  \
+  X(CN_MISMATCH, "cn_mismatch", "rule", 0.015,                              \
+    "subject CN differs from the template, or is absent")                   \
+  X(EKU_MISSING, "eku_missing", "rule", 0.015,                              \
+    "EKU absent, other purposes, or anyExtendedKeyUsage only")              \
+  X(NO_PRIVATE_KEY, "no_private_key", "rule", 0.015, "has_key is false")    \
+  X(PRIVATE_KEY_UNKNOWN, "private_key_unknown", "rule", 0.01,               \
+    "has_key is absent from the rule's certificate")                        \
+  X(KEY_MISMATCH, "key_mismatch", "rule", 0.008,                            \
+    "key_spki_sha256 is the hash of another key")                           \
+  X(SAN_MISMATCH, "san_mismatch", "rule", 0.012,                            \
+    "no SAN matches (other names, none, or only an otherName)")             \
+  X(NO_CERTIFICATE, "no_certificate", "rule", 0.03,                         \
+    "no certificate in the rule's locations")                               \
+  X(NOT_COLLECTED, "not_collected", "rule", 0.01,                           \
+    "collected_stores leaves out the rule's locations")                     \
+  X(MALFORMED_RECORD, "malformed_record", "device", 0.004,                  \
+    "the device record has a wrong shape")                                  \
+  X(SERIAL_MISSING, "serial_missing", "device", 0.01,                       \
+    "serial_number absent from the record")                                 \
+  X(SERIAL_EMPTY, "serial_empty", "device", 0.005, "serial_number is \"\"") \
+  X(COLLECTED_NONE, "collected_none", "device", 0.004,                      \
+    "collected_stores is an empty list and the device has no certs")        \
+  X(HAS_KEY_ABSENT, "has_key_absent", "device", 0.01,                       \
+    "no cert entry of the device has has_key")                              \
+  X(UNRELATED_CA, "unrelated_ca", "device", 0.15,                           \
+    "one to three self-signed CA certificates of other owners")             \
+  X(EXTRA_CANDIDATE, "extra_candidate", "rule", 0.06,                       \
+    "a second certificate for the rule, with a defect of its own")          \
+  X(EDGE_CASE, "edge_case", "cert", 0.05,                                   \
     "a passing certificate on an edge: case, time bounds, far future")
 
 typedef enum cs_gen_defect {
   CS_GEN_D_NONE = -1,
-#define CS_GEN_DEFECT_ENUM(id, name, per_rule, rate, text) CS_GEN_D_##id,
+#define CS_GEN_DEFECT_ENUM(id, name, scope, rate, text) CS_GEN_D_##id,
   CS_GEN_DEFECT_LIST(CS_GEN_DEFECT_ENUM)
 #undef CS_GEN_DEFECT_ENUM
   CS_GEN_D_COUNT
@@ -126,7 +128,6 @@ typedef enum cs_gen_defect {
 #define CS_GEN_D_PER_RULE_COUNT (CS_GEN_D_NOT_COLLECTED + 1)
 
 const char *cs_gen_defect_name(cs_gen_defect defect);
-bool cs_gen_defect_per_rule(cs_gen_defect defect);
 
 typedef enum cs_gen_alg {
   CS_GEN_ALG_RSA2048,

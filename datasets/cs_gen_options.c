@@ -19,12 +19,12 @@
 
 static const struct {
   const char *name;
-  bool per_rule;
+  const char *scope;
   double rate;
   const char *text;
 } defects[] = {
-#define CS_GEN_DEFECT_ROW(id, name, per_rule, rate, text)                  \
-  { name, per_rule, rate, text },
+#define CS_GEN_DEFECT_ROW(id, name, scope, rate, text)                     \
+  { name, scope, rate, text },
   CS_GEN_DEFECT_LIST(CS_GEN_DEFECT_ROW)
 #undef CS_GEN_DEFECT_ROW
 };
@@ -36,11 +36,6 @@ static const char *alg_names[] = { "rsa2048", "rsa3072", "rsa4096",
 const char *cs_gen_defect_name(cs_gen_defect defect)
 {
   return defects[defect].name;
-}
-
-bool cs_gen_defect_per_rule(cs_gen_defect defect)
-{
-  return defects[defect].per_rule;
 }
 
 const char *cs_gen_alg_name(cs_gen_alg alg)
@@ -261,9 +256,8 @@ static void list_defects(void)
   int d;
 
   for (d = 0; d < CS_GEN_D_COUNT; d++) {
-    printf("%-22s %-10s %.3f  %s\n", defects[d].name,
-           defects[d].per_rule ? "per rule" : "per device", defects[d].rate,
-           defects[d].text);
+    printf("%-22s %-6s %.3f  %s\n", defects[d].name, defects[d].scope,
+           defects[d].rate, defects[d].text);
   }
 }
 

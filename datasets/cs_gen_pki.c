@@ -180,7 +180,7 @@ static bool add_ca_extensions(X509 *x)
   if (bc == NULL || ku == NULL) {
     goto done;
   }
-  bc->ca = 1;
+  bc->ca = 0xff; /* DER's TRUE; OpenSSL writes the value as given */
   if (!ASN1_BIT_STRING_set_bit(ku, 5, 1) ||
       !ASN1_BIT_STRING_set_bit(ku, 6, 1)) {
     goto done;
@@ -322,12 +322,13 @@ static const cs_gen_ca *issuer_ca(const cs_gen_pki *pki, int issuer)
   return NULL;
 }
 
+/* A few RSA keys (slow to make), then P-256 and Ed25519 keys. */
 static cs_gen_alg pool_alg(int key)
 {
-  if (key < 4) {
+  if (key < 2) {
     return CS_GEN_ALG_RSA2048;
   }
-  return key < 14 ? CS_GEN_ALG_P256 : CS_GEN_ALG_ED25519;
+  return key < 13 ? CS_GEN_ALG_P256 : CS_GEN_ALG_ED25519;
 }
 
 /* The key that signs and its algorithm, by the specification. */

@@ -52,7 +52,7 @@ static const rule_template templates[] = {
     { "/etc/corp/client.pem", NULL }, 4, "${hostname}",
     { "${hostname}.corp.example", NULL }, 0, true, false, -1 },
   { "Linux device file", "client_certificate_v2", CS_GEN_OS_LINUX, true, 0,
-    { "/opt/corp/device.pem", "/etc/corp/client.pem" }, 0,
+    { "/opt/corp/device.pem", "/etc/corp/client.pem" }, 5,
     "${serial_number}_corp", { NULL }, CS_GEN_EKU_CLIENT, false, false,
     -1 },
   { "Legacy client certificate", "client_certificate", -1, false,
