@@ -29,7 +29,8 @@ const char *const cs_report__reason_codes[CS_REASON_COUNT] = {
 const int cs_report__expiry_days[CS_REPORT_EXPIRY_WINDOWS] =
     CS_REPORT_EXPIRY_DAYS;
 
-cs_report *cs_report__alloc(size_t rule_count)
+/* An empty report with room for `rule_count` rules; NULL: no memory. */
+static cs_report *report_alloc(size_t rule_count)
 {
   cs_report *report = calloc(1, sizeof(*report));
 
@@ -152,7 +153,7 @@ cs_status cs_report_new(const cs_report_config *config,
     return cs_error_set(err, CS_ERR_USAGE, "rules missing");
   }
 
-  cs_report *report = cs_report__alloc(config->rule_count);
+  cs_report *report = report_alloc(config->rule_count);
 
   if (report == NULL) {
     return cs_error_set(err, CS_ERR_NOMEM, "out of memory");

@@ -230,10 +230,13 @@ CS_MUST_CHECK cs_status cs_report_print_table(const cs_report *report,
 /*
  * Per-device files, streamed in the order devices are added. open
  * creates the temporary file in `dir`; add writes one line per rule
- * whose verdict is not not_applicable; close flushes, syncs and renames
- * it to its final name and frees the writer whatever happens; abort
- * removes the temporary file and frees the writer (NULL accepted). The
- * report gives the rule texts and must outlive the writer.
+ * whose verdict is not not_applicable (a device's lines are written
+ * whole or not at all); close flushes, syncs and renames the file to
+ * its final name and frees the writer whatever happens; abort removes
+ * the temporary file and frees the writer (NULL accepted). Once an add
+ * has failed, close refuses too (CS_ERR_WRITE) and leaves no file: a
+ * file under its final name never misses a device. The report gives
+ * the rule texts and must outlive the writer.
  */
 typedef struct cs_report_csv cs_report_csv;
 

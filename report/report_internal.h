@@ -213,9 +213,6 @@ CS_MUST_CHECK cs_status cs_report__push_bad(cs_report *report,
                                             const cs_report_bad *bad,
                                             cs_error *err);
 
-/* An empty report with room for `rule_count` rules; NULL: no memory. */
-cs_report *cs_report__alloc(size_t rule_count);
-
 /*
  * A file written under a temporary name beside `final_path` and
  * renamed over it by commit. Abort (also after a failed commit) removes
@@ -249,9 +246,6 @@ void cs_report__append(json_t *array, json_t *value, bool *ok);
 
 /* A JSON integer; counts past INT64_MAX are clamped. */
 json_t *cs_report__count(uint64_t value);
-
-/* The summary's JSON document; NULL when memory runs out. */
-json_t *cs_report__summary_json(const cs_report *report);
 
 /* Compliance of a rule as a fraction; false when applicable is 0. */
 bool cs_report__compliance(const cs_report_rule *rule, double *out);

@@ -25,6 +25,7 @@ struct cs_report_csv {
   cs_report_file file;
   cs_report_buf device;
   cs_report_buf line;
+  bool broken; /* an add failed: the file would miss a device */
 };
 
 struct cs_report_ndjson {
@@ -32,6 +33,7 @@ struct cs_report_ndjson {
   cs_report_file file;
   cs_report_buf device;
   cs_report_buf line;
+  bool broken;
   char timestamp[CS_TIME_TEXT_MAX + 2]; /* as written after the key */
 };
 
@@ -178,6 +180,7 @@ cs_status cs_report_csv_add(cs_report_csv *csv, const cs_device *device,
   cs_status status = cs_report__check_rows(report, device, rows, err);
 
   if (status != CS_OK) {
+    csv->broken = true;
     return status;
   }
   csv_device(&csv->device, device);
@@ -186,12 +189,28 @@ cs_status cs_report_csv_add(cs_report_csv *csv, const cs_device *device,
       csv_row(&csv->line, &csv->device, &report->rules[i], &rows[i]);
     }
   }
-  return flush_line(&csv->file, &csv->line, &csv->device, err);
+  status = flush_line(&csv->file, &csv->line, &csv->device, err);
+  csv->broken |= status != CS_OK;
+  return status;
+}
+
+/* Commits the file, unless a device is missing from it. */
+static cs_status commit_unless_broken(cs_report_file *file, bool broken,
+                                      cs_error *err)
+{
+  if (!broken) {
+    return cs_report__file_commit(file, err);
+  }
+  cs_error_set(err, CS_ERR_WRITE, "%s not written: a device could not be "
+                                  "added to it",
+               file->final_path);
+  cs_report__file_abort(file);
+  return CS_ERR_WRITE;
 }
 
 cs_status cs_report_csv_close(cs_report_csv *csv, cs_error *err)
 {
-  cs_status status = cs_report__file_commit(&csv->file, err);
+  cs_status status = commit_unless_broken(&csv->file, csv->broken, err);
 
   cs_report__buf_free(&csv->device);
   cs_report__buf_free(&csv->line);
@@ -372,6 +391,7 @@ cs_status cs_report_ndjson_add(cs_report_ndjson *nd, const cs_device *device,
   cs_status status = cs_report__check_rows(report, device, rows, err);
 
   if (status != CS_OK) {
+    nd->broken = true;
     return status;
   }
   ndjson_device(&nd->device, device);
@@ -380,12 +400,14 @@ cs_status cs_report_ndjson_add(cs_report_ndjson *nd, const cs_device *device,
       ndjson_row(nd, &report->rules[i], &rows[i]);
     }
   }
-  return flush_line(&nd->file, &nd->line, &nd->device, err);
+  status = flush_line(&nd->file, &nd->line, &nd->device, err);
+  nd->broken |= status != CS_OK;
+  return status;
 }
 
 cs_status cs_report_ndjson_close(cs_report_ndjson *nd, cs_error *err)
 {
-  cs_status status = cs_report__file_commit(&nd->file, err);
+  cs_status status = commit_unless_broken(&nd->file, nd->broken, err);
 
   cs_report__buf_free(&nd->device);
   cs_report__buf_free(&nd->line);

@@ -327,7 +327,8 @@ static json_t *fleet_json(const cs_report *report, bool *ok)
   return obj;
 }
 
-json_t *cs_report__summary_json(const cs_report *report)
+/* The summary document; NULL when memory runs out. */
+static json_t *summary_json(const cs_report *report)
 {
   bool ok = true;
   json_t *root = json_object();
@@ -356,7 +357,7 @@ json_t *cs_report__summary_json(const cs_report *report)
 cs_status cs_report_write_summary(const cs_report *report, const char *dir,
                                   cs_error *err)
 {
-  json_t *root = cs_report__summary_json(report);
+  json_t *root = summary_json(report);
   char *text = root == NULL ? NULL
                             : json_dumps(root, JSON_INDENT(2) |
                                                    JSON_PRESERVE_ORDER |

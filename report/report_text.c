@@ -455,7 +455,7 @@ cs_status cs_report__file_write(cs_report_file *file, const void *bytes,
     return CS_OK;
   }
   return cs_error_set(err, CS_ERR_WRITE, "cannot write %s: %s",
-                      file->tmp_path, strerror(errno));
+                      file->final_path, strerror(errno));
 }
 
 /* The rename is durable only once the folder itself is synced. */

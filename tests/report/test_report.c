@@ -775,6 +775,22 @@ static void test_csv_writer_checks_rows(void **state)
   assert_int_equal(cs_report_csv_add(csv, &d, rows, &err), CS_ERR_USAGE);
   assert_string_equal(err.message,
                       "rule r-any: verdict, reason or store out of range");
+
+  /* The file would miss that device: it is not written at all. */
+  rows[2] = row_na();
+  assert_int_equal(cs_report_csv_add(csv, &d, rows, &err), CS_OK);
+  assert_int_equal(cs_report_csv_close(csv, &err), CS_ERR_WRITE);
+
+  char want[512];
+
+  snprintf(want, sizeof(want),
+           "%s/devices.csv not written: a device could not be added to it",
+           dir);
+  assert_string_equal(err.message, want);
+  assert_int_equal(count_files(dir), 0);
+
+  /* Nothing refused: the header alone is a complete file. */
+  assert_int_equal(cs_report_csv_open(report, dir, &csv, &err), CS_OK);
   assert_int_equal(cs_report_csv_close(csv, &err), CS_OK);
 
   char *text = read_file(dir, "devices.csv", NULL);
@@ -853,12 +869,14 @@ static void test_atomic_failed_write(void **state)
   }
   if (status == CS_OK) {
     status = cs_report_csv_close(csv, &err);
+    assert_int_equal(status, CS_ERR_WRITE);
+    assert_non_null(strstr(err.message, "File too large"));
   } else {
-    cs_report_csv_abort(csv);
+    assert_int_equal(status, CS_ERR_WRITE);
+    assert_non_null(strstr(err.message, "File too large"));
+    assert_int_equal(cs_report_csv_close(csv, &err), CS_ERR_WRITE);
   }
   assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
-  assert_int_equal(status, CS_ERR_WRITE);
-  assert_non_null(strstr(err.message, "File too large"));
   assert_false(file_exists(dir, "devices.csv"));
   assert_int_equal(count_files(dir), 0);
   remove_dir(dir);
