@@ -224,6 +224,10 @@ static cs_report_option *new_option(cs_report *report, const char *name)
 cs_status cs_report_set_option(cs_report *report, const char *name,
                                const char *value, cs_error *err)
 {
+  if (name == NULL || name[0] == '\0') {
+    return cs_error_set(err, CS_ERR_USAGE, "an option needs a name");
+  }
+
   cs_report_option *option = find_option(report, name);
 
   if (option == NULL) {

@@ -86,7 +86,7 @@ void cs_report_set_timing(cs_report *report, int64_t started_at,
  * Records one option of the run as given on the command line, for the
  * summary's `options`, in the order first set. Setting a name again
  * adds a value (several --signers): the summary then lists the values
- * in an array. CS_ERR_NOMEM only.
+ * in an array. CS_ERR_USAGE for a NULL or empty name; CS_ERR_NOMEM.
  */
 CS_MUST_CHECK cs_status cs_report_set_option(cs_report *report,
                                              const char *name,

@@ -1086,6 +1086,9 @@ static void test_summary_json(void **state)
                    CS_OK);
   assert_int_equal(cs_report_set_option(report, "signers", "b", &err),
                    CS_OK);
+  assert_int_equal(cs_report_set_option(report, "", "x", &err),
+                   CS_ERR_USAGE);
+  assert_string_equal(err.message, "an option needs a name");
 
   json_t *root = load_summary(report, &dir);
   json_t *rules = json_object_get(root, "rules");
