@@ -184,8 +184,12 @@ static json_t *item_value(const char *path, const cs_ingest_item *item,
                         time_value(item->as.header.has_collected_at,
                                    item->as.header.collected_at));
   } else {
-    out = device_value(&item->as.device, arena);
+    json_t *device = device_value(&item->as.device, arena);
+
+    out = json_object();
     json_object_set_new(out, "type", json_string("device"));
+    json_object_update(out, device);
+    json_decref(device);
   }
   json_object_set_new(out, "file", json_string(path));
   json_object_set_new(out, "record",

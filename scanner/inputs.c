@@ -55,7 +55,12 @@ static char *join_path(const char *dir, const char *name)
 {
   size_t dir_len = strlen(dir);
   size_t name_len = strlen(name);
-  char *path = malloc(dir_len + name_len + 2);
+  char *path;
+
+  while (dir_len > 1 && dir[dir_len - 1] == '/') {
+    dir_len--;
+  }
+  path = malloc(dir_len + name_len + 2);
 
   if (path == NULL) {
     return NULL;

@@ -271,6 +271,40 @@ static void test_fail_under_exit_1(void **state)
   free(at);
 }
 
+/* dump prints one line per header and per device record read. */
+static void test_dump_lines(void **state)
+{
+  e2e_env *env = *state;
+  char dir[512], truth[600], lines[600];
+  json_t *expected;
+  FILE *file;
+  long count = 0;
+  int c;
+
+  snprintf(dir, sizeof(dir), "%s/datasets/sample", env->source);
+  snprintf(truth, sizeof(truth), "%s/expected.json", dir);
+  snprintf(lines, sizeof(lines), "%s/dump.jsonl", env->work);
+  assert_int_equal(e2e_run("'%s' dump '%s' > '%s'", env->bin, dir, lines),
+                   0);
+  file = fopen(lines, "r");
+  assert_non_null(file);
+  while ((c = fgetc(file)) != EOF) {
+    count += c == '\n';
+  }
+  fclose(file);
+  expected = json_load_file(truth, 0, NULL);
+  assert_non_null(expected);
+
+  json_int_t read = json_integer_value(
+      json_object_get(json_object_get(expected, "devices"), "read"));
+
+  /* The sample has two shards, each opening with its header. */
+  assert_int_equal(count, read + 2);
+  assert_int_equal(e2e_run("grep -c '\"type\":\"header\"' '%s' "
+                           "| grep -qx 2", lines), 0);
+  json_decref(expected);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -280,6 +314,7 @@ int main(void)
     cmocka_unit_test(test_missing_signer_is_config_error),
     cmocka_unit_test(test_truncated_input_exit_3),
     cmocka_unit_test(test_fail_under_exit_1),
+    cmocka_unit_test(test_dump_lines),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
