@@ -105,18 +105,51 @@ typedef struct cs_ingest_limits {
   size_t max_string_bytes;
 } cs_ingest_limits;
 
+/*
+ * Defaults: records up to 16 MiB (CS_INGEST_DEFAULT_RECORD_BYTES), 16384
+ * cert entries per device, strings up to 16 KiB. When opening, a NULL
+ * `limits` or a zero field means the default; max_record_bytes must lie
+ * between CS_INGEST_MIN_RECORD_BYTES and CS_INGEST_MAX_RECORD_BYTES.
+ * A reader holds a 256 KiB window that grows to max_record_bytes only
+ * for a record that big, plus, for zstd input, the window of the frame
+ * being read (at most 128 MiB, zstd's own default cap); nothing else
+ * depends on the size of the input.
+ */
+#define CS_INGEST_DEFAULT_RECORD_BYTES ((size_t)16 << 20)
+#define CS_INGEST_MIN_RECORD_BYTES ((size_t)64)
+#define CS_INGEST_MAX_RECORD_BYTES ((size_t)1 << 30)
+#define CS_INGEST_DEFAULT_CERTS 16384
+#define CS_INGEST_DEFAULT_STRING_BYTES 16384
+
+/* Records nested deeper than this many arrays and maps are malformed. */
+#define CS_INGEST_MAX_DEPTH 32
+
 void cs_ingest_limits_default(cs_ingest_limits *limits);
 
 typedef struct cs_ingest_reader cs_ingest_reader;
 
 /*
  * Opens `path` ("-" for standard input). Returns CS_OK and a reader in
- * `*out_reader`, or an error naming the file in `err`.
+ * `*out_reader` (the caller closes it), or CS_ERR_OPEN, CS_ERR_USAGE
+ * (limits out of range) or CS_ERR_NOMEM with a message naming the file
+ * in `err` and `*out_reader` NULL. Whether the input is zstd or raw
+ * msgpack is decided by its first four bytes, on the first read.
  */
 CS_MUST_CHECK cs_status cs_ingest_open(const char *path,
                                        const cs_ingest_limits *limits,
                                        cs_ingest_reader **out_reader,
                                        cs_error *err);
+
+/*
+ * Reads a dump that is already in memory, exactly as cs_ingest_open
+ * reads a file. `data` is borrowed and must outlive the reader; `name`
+ * is copied and stands for the file in messages.
+ */
+CS_MUST_CHECK cs_status cs_ingest_open_memory(const char *name,
+                                              const void *data, size_t len,
+                                              const cs_ingest_limits *limits,
+                                              cs_ingest_reader **out_reader,
+                                              cs_error *err);
 
 /*
  * Reads the next object. Returns:
@@ -126,8 +159,16 @@ CS_MUST_CHECK cs_status cs_ingest_open(const char *path,
  *     call again for the next one;
  *   a FILE-category status: the rest of the input cannot be read
  *     (corrupt or truncated zstd, not a certinv dump, read error);
- *     later calls return CS_OK with END.
- * Strings and bytes of the item are copied into `arena`.
+ *     later calls return CS_OK with END;
+ *   CS_ERR_NOMEM (ABORT) when memory runs out; later calls give END.
+ * Every error message reads
+ *   "<file>: record <index> at offset <offset>: <what is wrong>"
+ * with " (device <id>)" before the colon for a skipped record whose
+ * device_id could be read (bytes outside printable ASCII as \xNN).
+ * Objects that precede an error that ends the input have all been
+ * returned. Strings and bytes of the item are copied into `arena`
+ * (strings end in a NUL not counted in their length); `err` may be
+ * NULL.
  */
 CS_MUST_CHECK cs_status cs_ingest_next(cs_ingest_reader *reader,
                                        cs_arena *arena,
@@ -137,13 +178,19 @@ CS_MUST_CHECK cs_status cs_ingest_next(cs_ingest_reader *reader,
 /* Bytes consumed from the input file so far (compressed size). */
 uint64_t cs_ingest_bytes_read(const cs_ingest_reader *reader);
 
-/* The path given to cs_ingest_open. */
+/* The path given to cs_ingest_open (the name, for memory). */
 const char *cs_ingest_path(const cs_ingest_reader *reader);
 
-/* Closes the file (not standard input) and frees the reader. */
+/*
+ * Closes the file (not standard input) and frees the reader; NULL is
+ * fine. Items already returned stay valid: they live in the arena.
+ */
 void cs_ingest_close(cs_ingest_reader *reader);
 
+/* "system", "user", "path"; "unknown" for anything else. */
 const char *cs_store_name(cs_store store);
+
+/* "windows", "mac", "linux"; "other" for CS_OS_OTHER. */
 const char *cs_os_name(cs_os os);
 
 #endif
