@@ -110,7 +110,10 @@ typedef struct cs_verify_signer cs_verify_signer;
 #define CS_SIGNER_WARN_NO_KEY_CERT_SIGN (1u << 1)
 #define CS_SIGNER_WARN_EXPIRED (1u << 2)
 
-/* The id (lower-case UUID), name and where the signer came from. */
+/*
+ * The id (lower-case UUID), name and where the signer came from
+ * ("<file>: entry <n>" for JSON, the .pem's path for a folder).
+ */
 const char *cs_verify_signer_id(const cs_verify_signer *signer);
 const char *cs_verify_signer_name(const cs_verify_signer *signer);
 const char *cs_verify_signer_source(const cs_verify_signer *signer);
@@ -172,7 +175,10 @@ void cs_verify_ctx_free(cs_verify_ctx *ctx);
  * equals the signer's subject (X.509 comparison: raw bytes, then case
  * and space folding), the algorithm is supported, and the signature over
  * the TBS bytes verifies with the signer's cached key. `signer` must be
- * usable. Weak hashes are not judged here: see cert->sig_hash.
+ * usable (an unusable one gives CS_SIG_CHECK_UNSUPPORTED). When OpenSSL
+ * cannot set up its context the answer is CS_SIG_CHECK_BAD_SIGNATURE:
+ * the check fails closed. Weak hashes are not judged here: see
+ * cert->sig_hash.
  */
 cs_sig_check cs_verify_check(cs_verify_ctx *ctx, const cs_cert_facts *cert,
                              const cs_verify_signer *signer);
