@@ -677,9 +677,12 @@ cs_status cs_posture_evaluate(cs_posture_worker *worker,
   const cs_posture_rules *rules = worker->rules;
   cs_status status;
 
+  uint64_t checks_before = worker->sig_checks;
+
   status = start_device(worker, device, counts);
   for (size_t i = 0; status == CS_OK && i < rules->count; i++) {
     status = evaluate_rule(worker, &rules->rules[i], &results[i]);
   }
+  counts->signatures = (size_t)(worker->sig_checks - checks_before);
   return status;
 }

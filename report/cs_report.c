@@ -189,6 +189,16 @@ void cs_report_set_timing(cs_report *report, int64_t started_at,
   report->threads = threads;
 }
 
+void cs_report_set_profile(cs_report *report,
+                           const cs_report_profile *profile)
+{
+  report->read_seconds =
+      isfinite(profile->read_seconds) && profile->read_seconds >= 0
+          ? profile->read_seconds
+          : 0;
+  report->peak_rss_bytes = profile->peak_rss_bytes;
+}
+
 static cs_report_option *find_option(cs_report *report, const char *name)
 {
   for (size_t i = 0; i < report->option_count; i++) {
@@ -507,6 +517,7 @@ cs_status cs_report_add_device(cs_report *report, size_t input,
   if (counts != NULL) {
     report->certs_read += counts->read;
     report->certs_malformed += counts->malformed;
+    report->certs_signatures += counts->signatures;
   }
   return CS_OK;
 }
@@ -611,8 +622,12 @@ static void merge_timing(cs_report *into, const cs_report *from)
     into->started_at = from->started_at;
   }
   into->elapsed_seconds += from->elapsed_seconds;
+  into->read_seconds += from->read_seconds;
   if (from->threads > into->threads) {
     into->threads = from->threads;
+  }
+  if (from->peak_rss_bytes > into->peak_rss_bytes) {
+    into->peak_rss_bytes = from->peak_rss_bytes;
   }
 }
 
@@ -644,6 +659,7 @@ cs_status cs_report_merge(cs_report *into, const cs_report *from,
   into->devices_malformed += from->devices_malformed;
   into->certs_read += from->certs_read;
   into->certs_malformed += from->certs_malformed;
+  into->certs_signatures += from->certs_signatures;
   into->missing_serials += from->missing_serials;
   merge_timing(into, from);
   return CS_OK;
@@ -659,6 +675,7 @@ void cs_report_get_totals(const cs_report *report,
       report->devices_evaluated + report->devices_malformed;
   out_totals->certs_read = report->certs_read;
   out_totals->certs_malformed = report->certs_malformed;
+  out_totals->certs_signatures = report->certs_signatures;
   out_totals->inputs = report->input_count;
   for (size_t i = 0; i < report->input_count; i++) {
     out_totals->input_bytes += report->inputs[i].bytes;

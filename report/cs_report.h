@@ -83,6 +83,19 @@ void cs_report_set_timing(cs_report *report, int64_t started_at,
                           double elapsed_seconds, unsigned threads);
 
 /*
+ * Where a run's time and memory went, for capacity planning: seconds
+ * the loop thread spent reading input (decompressing and unpacking,
+ * while the pool verified), and the process's peak resident memory.
+ */
+typedef struct cs_report_profile {
+  double read_seconds;
+  uint64_t peak_rss_bytes;
+} cs_report_profile;
+
+void cs_report_set_profile(cs_report *report,
+                           const cs_report_profile *profile);
+
+/*
  * Records one option of the run as given on the command line, for the
  * summary's `options`, in the order first set. Setting a name again
  * adds a value (several --signers): the summary then lists the values
@@ -165,6 +178,7 @@ typedef struct cs_report_totals {
   uint64_t devices_malformed;
   uint64_t certs_read;
   uint64_t certs_malformed;
+  uint64_t certs_signatures; /* signature checks run */
   uint64_t input_bytes;
   size_t inputs;
   size_t inputs_failed; /* finished with an error text */

@@ -170,11 +170,14 @@ struct cs_report {
   int64_t started_at;
   double elapsed_seconds;
   unsigned threads;
+  double read_seconds;
+  uint64_t peak_rss_bytes;
   cs_report_option *options;
   size_t option_count;
   cs_report_rule *rules;
   size_t rule_count;
   uint64_t rules_skipped;
+  uint64_t certs_signatures;
   cs_report_input *inputs;
   size_t input_count;
   size_t input_cap;

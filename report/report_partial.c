@@ -173,12 +173,15 @@ static json_t *header_json(const cs_report *report)
   cs_report__put(h, "elapsed_seconds", json_real(report->elapsed_seconds),
                  &ok);
   put_count(h, "threads", report->threads, &ok);
+  cs_report__put(h, "read_seconds", json_real(report->read_seconds), &ok);
+  put_count(h, "peak_rss_bytes", report->peak_rss_bytes, &ok);
   cs_report__put(h, "options", options_json(report, &ok), &ok);
   put_count(h, "rules_skipped", report->rules_skipped, &ok);
   put_count(h, "devices_evaluated", report->devices_evaluated, &ok);
   put_count(h, "devices_malformed", report->devices_malformed, &ok);
   put_count(h, "certs_read", report->certs_read, &ok);
   put_count(h, "certs_malformed", report->certs_malformed, &ok);
+  put_count(h, "certs_signatures", report->certs_signatures, &ok);
   put_count(h, "missing_serials", report->missing_serials, &ok);
 
   json_t *rules = json_array();
@@ -493,6 +496,12 @@ static cs_status new_from_header(loader *ld, const json_t *h,
   cs_status status = cs_report_new(&config, out, ld->err);
 
   free(infos);
+  if (status == CS_ERR_CONFIG) {
+    char why[CS_ERROR_MESSAGE_MAX];
+
+    snprintf(why, sizeof(why), "%s", ld->err->message);
+    return bad_partial(ld, why);
+  }
   return status;
 }
 
@@ -649,9 +658,13 @@ static cs_status load_totals(loader *ld, const json_t *h, cs_report *report)
   const json_t *rules = json_object_get(h, "rules");
   uint64_t threads;
   json_t *elapsed = json_object_get(h, "elapsed_seconds");
+  json_t *read = json_object_get(h, "read_seconds");
 
   if (!get_time(h, "started_at", &report->started_at) ||
       !json_is_number(elapsed) || json_number_value(elapsed) < 0 ||
+      !json_is_number(read) || json_number_value(read) < 0 ||
+      !get_u64(h, "peak_rss_bytes", &report->peak_rss_bytes) ||
+      !get_u64(h, "certs_signatures", &report->certs_signatures) ||
       !get_u64(h, "threads", &threads) || threads > UINT32_MAX ||
       !get_u64(h, "devices_evaluated", &report->devices_evaluated) ||
       !get_u64(h, "devices_malformed", &report->devices_malformed) ||
@@ -661,6 +674,7 @@ static cs_status load_totals(loader *ld, const json_t *h, cs_report *report)
     return bad_partial(ld, "totals missing or wrong");
   }
   report->elapsed_seconds = json_number_value(elapsed);
+  report->read_seconds = json_number_value(read);
   report->threads = (unsigned)threads;
   for (size_t i = 0; i < report->rule_count; i++) {
     if (!rule_counts(json_array_get(rules, i), &report->rules[i])) {

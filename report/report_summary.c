@@ -88,6 +88,9 @@ static json_t *run_json(const cs_report *report, bool *ok)
   cs_report__put(run, "elapsed_seconds", json_real(report->elapsed_seconds),
                  ok);
   cs_report__put(run, "threads", json_integer(report->threads), ok);
+  cs_report__put(run, "read_seconds", json_real(report->read_seconds), ok);
+  cs_report__put(run, "peak_rss_bytes",
+                 cs_report__count(report->peak_rss_bytes), ok);
   cs_report__put(run, "options", options_json(report, ok), ok);
   return run;
 }
@@ -127,6 +130,8 @@ static json_t *totals_json(const cs_report *report, bool devices, bool *ok)
     cs_report__put(obj, "read", cs_report__count(report->certs_read), ok);
     cs_report__put(obj, "malformed", cs_report__count(report->certs_malformed),
                    ok);
+    cs_report__put(obj, "signatures_checked",
+                   cs_report__count(report->certs_signatures), ok);
   }
   return obj;
 }
@@ -171,6 +176,8 @@ static json_t *throughput_json(const cs_report *report, bool *ok)
                  per_second(totals.devices_read, 1, s), ok);
   cs_report__put(obj, "certificates_per_second",
                  per_second(totals.certs_read, 1, s), ok);
+  cs_report__put(obj, "signatures_per_second",
+                 per_second(totals.certs_signatures, 1, s), ok);
   cs_report__put(obj, "megabytes_per_second",
                  per_second(totals.input_bytes, 1e6, s), ok);
   return obj;

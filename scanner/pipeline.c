@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <uv.h>
 
@@ -75,6 +76,7 @@ struct scan_pipeline {
   cs_report_ndjson *ndjson;
   cs_progress *progress;
   uint64_t devices_done;
+  uint64_t read_ns; /* loop thread time spent reading input */
 
   cs_status fatal;
   cs_error fatal_err;
@@ -335,7 +337,10 @@ static void pump(scan_pipeline *p)
       set_fatal(p, &err);
       return;
     }
+    uint64_t started = uv_hrtime();
+
     read_batch(p, batch);
+    p->read_ns += uv_hrtime() - started;
     if (batch->count == 0) {
       batch_recycle(p, batch);
       continue;
@@ -478,6 +483,17 @@ static void close_writers(scan_pipeline *p)
   p->ndjson = NULL;
 }
 
+static void record_profile(const scan_pipeline *p)
+{
+  cs_report_profile profile = { (double)p->read_ns / 1e9, 0 };
+  struct rusage usage;
+
+  if (getrusage(RUSAGE_SELF, &usage) == 0) {
+    profile.peak_rss_bytes = (uint64_t)usage.ru_maxrss * 1024;
+  }
+  cs_report_set_profile(p->report, &profile);
+}
+
 static void pipeline_cleanup(scan_pipeline *p)
 {
   scan_batch *batch = p->free_batches;
@@ -530,6 +546,7 @@ cs_status cs_scan_run(const cs_scan_job *job, cs_report *report,
   uv_run(&p.loop, UV_RUN_DEFAULT);
 
   close_writers(&p);
+  record_profile(&p);
   if (p.fatal != CS_OK) {
     *err = p.fatal_err;
     status = p.fatal;

@@ -221,7 +221,7 @@ static void add(cs_report *report, size_t input, const cs_device *d,
                 const cs_report_row rows[3], size_t certs_read,
                 size_t certs_malformed)
 {
-  cs_posture_cert_counts counts = { certs_read, certs_malformed };
+  cs_posture_cert_counts counts = { certs_read, certs_malformed, 1 };
   cs_error err;
 
   assert_int_equal(cs_report_add_device(report, input, d, rows, &counts,
@@ -496,6 +496,7 @@ static void test_aggregate_counts(void **state)
   assert_int_equal(t.devices_malformed, 1);
   assert_int_equal(t.certs_read, 7);
   assert_int_equal(t.certs_malformed, 1);
+  assert_int_equal(t.certs_signatures, 8);
   assert_int_equal(t.input_bytes, 4000);
   assert_int_equal(t.inputs, 2);
   assert_int_equal(t.inputs_failed, 1);
@@ -1104,6 +1105,7 @@ static void test_summary_json(void **state)
   assert_int_equal(jint(root, "devices", "evaluated"), 8);
   assert_int_equal(jint(root, "devices", "malformed"), 1);
   assert_int_equal(jint(root, "certificates", "read"), 7);
+  assert_int_equal(jint(root, "certificates", "signatures_checked"), 8);
   assert_int_equal(jint(root, NULL, "rules_skipped"), 1);
   assert_string_equal(jstr(win, "id"), "r-win");
   assert_string_equal(jstr(win, "operating_system"), "windows");
