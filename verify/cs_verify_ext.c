@@ -117,71 +117,69 @@ static bool check_directory_name(cs_der_state *st, cs_bytes in)
          cs_verify__name_parse(st, name.contents, what, NULL, NULL, NULL);
 }
 
-/*
- * Checks one GeneralName and, when `out` is given, fills it (strings
- * into the arena; other kinds get their name as the value).
- */
-static bool general_name(cs_der_state *st, const cs_der_tlv *gn,
-                         cs_arena *arena, cs_san *out)
+/* Checks one GeneralName: a known choice, well-formed where it matters. */
+static bool check_general_name(cs_der_state *st, const cs_der_tlv *gn)
 {
-  cs_der_tlv oid;
-
   switch (gn->tag) {
   case CS_DER_CTX_CONS(0):
-    if (!check_other_name(st, gn->contents)) {
-      return false;
-    }
-    if (out != NULL) {
-      san_other("otherName", out);
-    }
-    return true;
-  case CS_DER_CTX(1):
-    return out == NULL ||
-           san_text(st, arena, CS_SAN_EMAIL, gn->contents, out);
-  case CS_DER_CTX(2):
-    return out == NULL || san_text(st, arena, CS_SAN_DNS, gn->contents, out);
-  case CS_DER_CTX_CONS(3):
-    if (out != NULL) {
-      san_other("x400Address", out);
-    }
-    return true;
+    return check_other_name(st, gn->contents);
   case CS_DER_CTX_CONS(4):
-    if (!check_directory_name(st, gn->contents)) {
-      return false;
-    }
-    if (out != NULL) {
-      san_other("directoryName", out);
-    }
-    return true;
-  case CS_DER_CTX_CONS(5):
-    if (out != NULL) {
-      san_other("ediPartyName", out);
-    }
-    return true;
-  case CS_DER_CTX(6):
-    return out == NULL || san_text(st, arena, CS_SAN_URI, gn->contents, out);
-  case CS_DER_CTX(7):
-    if (out == NULL) {
-      return true;
-    }
-    if (gn->contents.len == 4 || gn->contents.len == 16) {
-      return san_ip(st, arena, gn->contents, out);
-    }
-    san_other("iPAddress", out);
-    return true;
+    return check_directory_name(st, gn->contents);
   case CS_DER_CTX(8):
-    oid = *gn;
-    if (!cs_der_check_oid(st, &oid, "subjectAltName registeredID")) {
-      return false;
-    }
-    if (out != NULL) {
-      san_other("registeredID", out);
-    }
+    return cs_der_check_oid(st, gn, "subjectAltName registeredID");
+  case CS_DER_CTX(1):
+  case CS_DER_CTX(2):
+  case CS_DER_CTX_CONS(3):
+  case CS_DER_CTX_CONS(5):
+  case CS_DER_CTX(6):
+  case CS_DER_CTX(7):
     return true;
   default:
     return cs_der_fail(st, gn->whole.ptr, "subjectAltName",
                        "not a GeneralName");
   }
+}
+
+/* The value given to a GeneralName that is not compared. */
+static const char *other_kind(uint8_t tag)
+{
+  switch (tag) {
+  case CS_DER_CTX_CONS(0):
+    return "otherName";
+  case CS_DER_CTX_CONS(3):
+    return "x400Address";
+  case CS_DER_CTX_CONS(4):
+    return "directoryName";
+  case CS_DER_CTX_CONS(5):
+    return "ediPartyName";
+  case CS_DER_CTX(7):
+    return "iPAddress";
+  default:
+    return "registeredID";
+  }
+}
+
+/* Fills `out` from a checked GeneralName; strings go into the arena. */
+static bool fill_general_name(cs_der_state *st, const cs_der_tlv *gn,
+                              cs_arena *arena, cs_san *out)
+{
+  switch (gn->tag) {
+  case CS_DER_CTX(1):
+    return san_text(st, arena, CS_SAN_EMAIL, gn->contents, out);
+  case CS_DER_CTX(2):
+    return san_text(st, arena, CS_SAN_DNS, gn->contents, out);
+  case CS_DER_CTX(6):
+    return san_text(st, arena, CS_SAN_URI, gn->contents, out);
+  case CS_DER_CTX(7):
+    if (gn->contents.len == 4 || gn->contents.len == 16) {
+      return san_ip(st, arena, gn->contents, out);
+    }
+    break;
+  default:
+    break;
+  }
+  san_other(other_kind(gn->tag), out);
+  return true;
 }
 
 static bool parse_san(cs_der_state *st, cs_bytes value, cs_arena *arena,
@@ -200,8 +198,7 @@ static bool parse_san(cs_der_state *st, cs_bytes value, cs_arena *arena,
   /* First walk: check and count, so that one array fits them all. */
   in = seq.contents;
   while (in.len > 0) {
-    if (!cs_der_next(st, &in, what, &gn) ||
-        !general_name(st, &gn, arena, NULL)) {
+    if (!cs_der_next(st, &in, what, &gn) || !check_general_name(st, &gn)) {
       return false;
     }
     count++;
@@ -217,7 +214,7 @@ static bool parse_san(cs_der_state *st, cs_bytes value, cs_arena *arena,
   in = seq.contents;
   for (size_t i = 0; i < count; i++) {
     if (!cs_der_next(st, &in, what, &gn) ||
-        !general_name(st, &gn, arena, &sans[i])) {
+        !fill_general_name(st, &gn, arena, &sans[i])) {
       return false;
     }
   }
