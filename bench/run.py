@@ -58,6 +58,7 @@ def generate(gen, out, kind, devices, threads):
     log("generating %s fleet of %d devices" % (kind, devices))
     if os.path.exists(path):
         shutil.rmtree(path)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     run([gen, "--out", path, "--devices", str(devices), "--shards",
          str(shards), "--seed", str(SEED), "--at", AT, "--signers",
          FLEETS[kind], "--defect", "all=0", "--certs-per-device", "0",

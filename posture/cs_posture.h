@@ -119,7 +119,7 @@ typedef struct cs_posture_result {
 typedef struct cs_posture_cert_counts {
   size_t read;
   size_t malformed;
-  size_t signatures; /* signature checks run for this device */
+  size_t signatures; /* signatures verified with a signer's key */
 } cs_posture_cert_counts;
 
 /* The facts of a device's certificates, once parsed. */
