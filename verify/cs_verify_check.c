@@ -344,8 +344,13 @@ cs_sig_check cs_verify_check(cs_verify_ctx *ctx, const cs_cert_facts *cert,
   if (!issuer_matches(ctx, cert, signer)) {
     return CS_SIG_CHECK_WRONG_ISSUER;
   }
-  if (!kind_fits_key(cert->sig_kind, signer->key)) {
+  if (cert->sig_kind == CS_SIG_UNKNOWN) {
     return CS_SIG_CHECK_UNSUPPORTED;
+  }
+
+  /* An algorithm certscan verifies, but not one the signer's key makes. */
+  if (!kind_fits_key(cert->sig_kind, signer->key)) {
+    return CS_SIG_CHECK_BAD_SIGNATURE;
   }
   return verify_signature(ctx, cert, signer);
 }
