@@ -334,12 +334,14 @@ bool cs_time_parse(const char *text, int64_t *out_time)
       !read_digits(&p, 2, &second)) {
     return false;
   }
+  /* Times are whole seconds: a fraction other than zero cannot be
+   * compared with certificate times exactly, so it is refused. */
   if (*p == '.') {
     p++;
-    if (*p < '0' || *p > '9') {
+    if (*p != '0') {
       return false;
     }
-    while (*p >= '0' && *p <= '9') {
+    while (*p == '0') {
       p++;
     }
   }

@@ -141,8 +141,9 @@ int64_t cs_time_from_civil(int year, int month, int day, int hour,
 char *cs_time_format(int64_t t, char buf[CS_TIME_TEXT_MAX]);
 
 /*
- * RFC 3339: "2026-12-01T00:00:00Z", with optional fraction (dropped)
- * and a numeric offset instead of Z. False when `text` is not one.
+ * RFC 3339: "2026-12-01T00:00:00Z", or a numeric offset instead of Z.
+ * A fraction of a second is accepted only when it is zero (".000"):
+ * certificate times are whole seconds. False when `text` is not one.
  */
 CS_MUST_CHECK bool cs_time_parse(const char *text, int64_t *out_time);
 

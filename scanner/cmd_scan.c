@@ -156,8 +156,8 @@ static int parse_option(scan_options *o, int option, const char *arg)
     return 0;
   case OPT_FAIL_UNDER:
     o->fail_under = strtod(arg, &end);
-    if (end == arg || *end != '\0' || o->fail_under < 0 ||
-        o->fail_under > 100) {
+    if (end == arg || *end != '\0' ||
+        !(o->fail_under >= 0 && o->fail_under <= 100)) {
       return usage_error("--fail-under wants 0 to 100, not '%s'", arg);
     }
     o->has_fail_under = true;
@@ -168,8 +168,11 @@ static int parse_option(scan_options *o, int option, const char *arg)
     }
     return 0;
   case OPT_MAX_RECORD_SIZE:
-    if (!parse_count(arg, SIZE_MAX / 2, &value)) {
-      return usage_error("--max-record-size: bad size '%s'", arg);
+    if (!parse_count(arg, CS_INGEST_MAX_RECORD_BYTES, &value) ||
+        value < CS_INGEST_MIN_RECORD_BYTES) {
+      return usage_error("--max-record-size wants %zu to %zu bytes, "
+                         "not '%s'", CS_INGEST_MIN_RECORD_BYTES,
+                         CS_INGEST_MAX_RECORD_BYTES, arg);
     }
     o->job.limits.max_record_bytes = (size_t)value;
     return 0;
@@ -184,6 +187,7 @@ static int parse_option(scan_options *o, int option, const char *arg)
     return 0;
   case 'q':
     cs_log_set_level(CS_LOG_ERROR);
+    o->job.progress = false;
     return 0;
   case 'v':
     cs_log_set_level(CS_LOG_DEBUG);
@@ -195,14 +199,11 @@ static int parse_option(scan_options *o, int option, const char *arg)
 
 static void set_defaults(scan_options *o)
 {
-  uv_cpu_info_t *cpus;
-  int cpu_count = 0;
+  /* The CPUs this process may run on, as affinity and cgroups allow. */
+  unsigned cpus = uv_available_parallelism();
 
   memset(o, 0, sizeof(*o));
-  if (uv_cpu_info(&cpus, &cpu_count) == 0) {
-    uv_free_cpu_info(cpus, cpu_count);
-  }
-  o->job.threads = cpu_count > 0 ? (unsigned)cpu_count : 1;
+  o->job.threads = cpus < MAX_THREADS ? cpus : MAX_THREADS;
   o->job.batch_devices = 256;
   o->job.write_devices = true;
   o->job.time_format = CS_REPORT_TIME_RFC3339;
@@ -413,7 +414,11 @@ static int run(scan_options *o, int argc, char **argv)
   int64_t started_at = (int64_t)time(NULL);
 
   cs_error_clear(&err);
-  if (signers == NULL ||
+  if (signers == NULL) {
+    cs_error_set(&err, CS_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  if (
       cs_inputs_expand(argv + optind, argc - optind, &inputs,
                        &o->job.input_count, &err) != CS_OK ||
       load_config(o, signers, &rules, &err) != CS_OK ||

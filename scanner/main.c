@@ -1,6 +1,7 @@
 /*
  * main.c - certscan's entry point: picks the sub-command.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +22,12 @@ static void print_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+  /*
+   * Past a file-size limit, a write must fail with EFBIG so that the
+   * writer removes its temporary file, not kill the process.
+   */
+  signal(SIGXFSZ, SIG_IGN);
+
   if (argc < 2) {
     print_usage(stderr);
     return CS_EXIT_CONFIG;

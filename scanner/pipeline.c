@@ -56,6 +56,7 @@ struct scan_pipeline {
   size_t rule_count;
 
   uv_mutex_t workers_lock;
+  uv_cond_t worker_free;
   scan_worker *workers;
   scan_worker **idle_workers;
   size_t idle_count;
@@ -82,11 +83,18 @@ struct scan_pipeline {
   cs_error fatal_err;
 };
 
+/*
+ * The pool may have more threads than there are workers (when it was
+ * started before UV_THREADPOOL_SIZE was set): extra threads wait.
+ */
 static scan_worker *take_worker(scan_pipeline *p)
 {
   scan_worker *worker;
 
   uv_mutex_lock(&p->workers_lock);
+  while (p->idle_count == 0) {
+    uv_cond_wait(&p->worker_free, &p->workers_lock);
+  }
   worker = p->idle_workers[--p->idle_count];
   uv_mutex_unlock(&p->workers_lock);
   return worker;
@@ -96,6 +104,7 @@ static void give_worker(scan_pipeline *p, scan_worker *worker)
 {
   uv_mutex_lock(&p->workers_lock);
   p->idle_workers[p->idle_count++] = worker;
+  uv_cond_signal(&p->worker_free);
   uv_mutex_unlock(&p->workers_lock);
 }
 
@@ -254,8 +263,16 @@ static bool open_next_input(scan_pipeline *p)
       return false;
     }
     p->input_malformed = 0;
-    if (cs_ingest_open(path, &p->job->limits, &p->reader, &err) == CS_OK) {
+
+    cs_status status = cs_ingest_open(path, &p->job->limits, &p->reader,
+                                      &err);
+
+    if (status == CS_OK) {
       return true;
+    }
+    if (cs_status_category(status) == CS_CAT_ABORT) {
+      set_fatal(p, &err);
+      return false;
     }
     cs_log(CS_LOG_ERROR, "%s", err.message);
     finish_input(p, err.message);
@@ -310,7 +327,7 @@ static void read_batch(scan_pipeline *p, scan_batch *batch)
       batch->devices[batch->count++] = item.as.device;
     } else if (status == CS_OK && item.kind == CS_INGEST_END) {
       finish_input(p, NULL);
-    } else if (status == CS_ERR_NOMEM) {
+    } else if (cs_status_category(status) == CS_CAT_ABORT) {
       set_fatal(p, &err);
     } else if (cs_status_category(status) == CS_CAT_RECORD) {
       note_malformed(p, &item, &err);
@@ -346,9 +363,17 @@ static void pump(scan_pipeline *p)
       continue;
     }
     batch->work.data = batch;
+    if (uv_queue_work(&p->loop, &batch->work, evaluate_batch,
+                      batch_done) != 0) {
+      cs_error err;
+
+      cs_error_set(&err, CS_ERR_NOMEM, "cannot queue work on the pool");
+      set_fatal(p, &err);
+      batch_recycle(p, batch);
+      return;
+    }
     p->ring[p->next_read_seq % p->job->max_batches] = batch;
     p->next_read_seq++;
-    uv_queue_work(&p->loop, &batch->work, evaluate_batch, batch_done);
   }
 }
 
@@ -508,6 +533,7 @@ static void pipeline_cleanup(scan_pipeline *p)
     cs_ingest_close(p->reader);
   }
   workers_cleanup(p);
+  uv_cond_destroy(&p->worker_free);
   uv_mutex_destroy(&p->workers_lock);
   free(p->ring);
   cs_progress_finish(p->progress);
@@ -523,7 +549,16 @@ cs_status cs_scan_run(const cs_scan_job *job, cs_report *report,
   p.job = job;
   p.report = report;
   p.rule_count = cs_posture_rules_count(job->rules);
-  if (uv_loop_init(&p.loop) != 0 || uv_mutex_init(&p.workers_lock) != 0) {
+  if (uv_loop_init(&p.loop) != 0) {
+    return cs_error_set(err, CS_ERR_NOMEM, "cannot start the event loop");
+  }
+  if (uv_mutex_init(&p.workers_lock) != 0) {
+    uv_loop_close(&p.loop);
+    return cs_error_set(err, CS_ERR_NOMEM, "cannot start the event loop");
+  }
+  if (uv_cond_init(&p.worker_free) != 0) {
+    uv_mutex_destroy(&p.workers_lock);
+    uv_loop_close(&p.loop);
     return cs_error_set(err, CS_ERR_NOMEM, "cannot start the event loop");
   }
   p.ring = calloc(job->max_batches, sizeof(*p.ring));
