@@ -2270,7 +2270,7 @@ static void test_example_fleet(void **state)
     ": record is an integer, not a map",
     " (device no-os): no \"os\"",
   };
-  const char *shared = getenv("CERTSCAN_SHARED_DIR");
+  const char *shared = getenv("CERTSCAN_TESTDATA_DIR");
   char path[2][512];
   struct stat st;
   tally t[2];
@@ -2279,9 +2279,9 @@ static void test_example_fleet(void **state)
   if (shared == NULL) {
     skip();
   }
-  snprintf(path[0], sizeof(path[0]), "%s/spec/example/fleet-a.msgpack.zst",
+  snprintf(path[0], sizeof(path[0]), "%s/example/fleet-a.msgpack.zst",
            shared);
-  snprintf(path[1], sizeof(path[1]), "%s/spec/example/fleet-b.msgpack.zst",
+  snprintf(path[1], sizeof(path[1]), "%s/example/fleet-b.msgpack.zst",
            shared);
   if (stat(path[0], &st) != 0 || stat(path[1], &st) != 0) {
     skip();

@@ -419,9 +419,9 @@ void fx_text_add_pem_file_json(fx_text *text, const char *path)
   fx_text_add(text, "\\n");
 }
 
-const char *fx_shared_path(fx_pool *pool, const char *relative)
+const char *fx_testdata_path(fx_pool *pool, const char *relative)
 {
-  const char *dir = getenv("CERTSCAN_SHARED_DIR");
+  const char *dir = getenv("CERTSCAN_TESTDATA_DIR");
   char *path;
 
   assert_non_null(dir);

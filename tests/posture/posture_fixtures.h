@@ -93,7 +93,7 @@ void fx_text_add_pem_json(fx_text *text, X509 *cert);
 void fx_text_add_pem_file_json(fx_text *text, const char *path);
 
 /* A path in the shared test vectors (CERTSCAN_SHARED_DIR). */
-const char *fx_shared_path(fx_pool *pool, const char *relative);
+const char *fx_testdata_path(fx_pool *pool, const char *relative);
 
 /* The DER of the first PEM block of `path`, parsed or not, or of a
  * DER file; the test fails when the file cannot be read. */

@@ -1,6 +1,6 @@
 /*
- * test_posture_vectors.c - the public test certificates of the shared
- * vectors folder, judged at the posture level with the clock each
+ * test_posture_vectors.c - the public test certificates of
+ * tests/data/vectors, judged at the posture level with the clock each
  * manifest row pins.
  *
  * Where a manifest row leaves a DECISION, certscan's rules decide:
@@ -44,7 +44,7 @@ static void add_signer(fx_text *json, const char *id, const char *file,
 {
   fx_text_add(json, "%s{\"id\": \"%s\", \"name\": \"%s\", "
                     "\"certificates\": \"", sep, id, file);
-  fx_text_add_pem_file_json(json, fx_shared_path(g.pool, file));
+  fx_text_add_pem_file_json(json, fx_testdata_path(g.pool, file));
   fx_text_add(json, "\"}");
 }
 
@@ -116,7 +116,7 @@ static void run_start(run *r, const char *file, const char *signer,
   assert_non_null(r->worker);
   fx_device_init(&r->device, "linux", "S1", "h1");
   fx_device_add(&r->device, CS_STORE_SYSTEM,
-                fx_read_cert_file(g.pool, fx_shared_path(g.pool, file)),
+                fx_read_cert_file(g.pool, fx_testdata_path(g.pool, file)),
                 CS_TRI_TRUE);
   assert_int_equal(cs_posture_evaluate(r->worker, &r->device.dev,
                                        &r->result, &r->counts),

@@ -219,13 +219,13 @@ static void test_example_rules_file(void **state)
   (void)state;
   cs_error_clear(&err);
   if (cs_verify_signers_load(signers,
-                             fx_shared_path(g.pool,
-                                            "spec/example/signers.json"),
+                             fx_testdata_path(g.pool,
+                                            "example/signers.json"),
                              &err) != CS_OK) {
     fail_msg("%s", err.message);
   }
-  if (cs_posture_rules_load(fx_shared_path(g.pool,
-                                           "spec/example/rules.json"),
+  if (cs_posture_rules_load(fx_testdata_path(g.pool,
+                                           "example/rules.json"),
                             signers, &rules, &err) != CS_OK) {
     fail_msg("%s", err.message);
   }

@@ -33,7 +33,7 @@ static int setup(void **state)
   env.bin = getenv("CERTSCAN_BIN");
   env.gen = getenv("CERTSCAN_GEN_BIN");
   env.source = getenv("CERTSCAN_SOURCE_DIR");
-  env.shared = getenv("CERTSCAN_SHARED_DIR");
+  env.shared = getenv("CERTSCAN_TESTDATA_DIR");
   if (env.bin == NULL || env.gen == NULL || env.source == NULL) {
     return -1;
   }
@@ -110,7 +110,7 @@ static void test_example_fleet(void **state)
   if (env->shared == NULL || access(env->shared, R_OK) != 0) {
     skip();
   }
-  snprintf(dir, sizeof(dir), "%s/spec/example", env->shared);
+  snprintf(dir, sizeof(dir), "%s/example", env->shared);
   snprintf(truth, sizeof(truth), "%s/expected.json", dir);
   snprintf(inputs, sizeof(inputs),
            "'%s/fleet-a.msgpack.zst' '%s/fleet-b.msgpack.zst'", dir, dir);

@@ -4,7 +4,7 @@
  * The corpus is every certificate these tests know: the fixtures made
  * by make-fixtures.sh, changed copies of them (each with one defect,
  * signed again so that nothing else is wrong), the public vectors under
- * the shared folder and the example signers. Two differentials run
+ * tests/data and the example signers. Two differentials run
  * over it: cs_verify_parse against OpenSSL's decoder (d2i_X509, and the
  * re-encoding giving back the same bytes), and cs_verify_check against
  * X509_verify and X509_NAME_cmp for every (certificate, signer) pair.
@@ -729,7 +729,7 @@ static void vector_name(char *out, size_t size, const char *path)
 
 static char *vector_path(cs_arena *arena, const char *rel)
 {
-  char *dir = fx_shared(arena, "vectors");
+  char *dir = fx_testdata(arena, "vectors");
   size_t len = strlen(dir) + strlen(rel) + 2;
   char *out = cs_arena_alloc(arena, len);
 
@@ -856,7 +856,7 @@ static void load_signers(world *w)
   assert_non_null(w->store);
   assert_int_equal(cs_verify_signers_load(w->store, dir, &err), CS_OK);
   snprintf(json, sizeof(json), "%s",
-           fx_shared(&w->arena, "spec/example/signers.json"));
+           fx_testdata(&w->arena, "example/signers.json"));
   assert_int_equal(cs_verify_signers_load(w->store, json, &err), CS_OK);
   assert_int_equal(cs_verify_signers_count(w->store), count + 3);
   remove_dir(dir);

@@ -40,11 +40,15 @@ char *fx_path(cs_arena *arena, const char *name)
   return join(arena, fx_dir(), name);
 }
 
-char *fx_shared(cs_arena *arena, const char *rel)
+char *fx_testdata(cs_arena *arena, const char *rel)
 {
-  const char *shared = getenv("CERTSCAN_SHARED_DIR");
+  const char *dir = getenv("CERTSCAN_TESTDATA_DIR");
 
-  return join(arena, shared != NULL ? shared : "/work/shared", rel);
+  if (dir == NULL) {
+    fprintf(stderr, "CERTSCAN_TESTDATA_DIR is not set\n");
+    abort();
+  }
+  return join(arena, dir, rel);
 }
 
 cs_bytes fx_read(cs_arena *arena, const char *path)

@@ -18,9 +18,9 @@
 /* Where the fixtures are: $CERTSCAN_VERIFY_FIXTURES or the source tree. */
 const char *fx_dir(void);
 
-/* "<fixtures>/<name>" and "<shared>/<rel>", in the arena. */
+/* "<fixtures>/<name>" and "<tests/data>/<rel>", in the arena. */
 char *fx_path(cs_arena *arena, const char *name);
-char *fx_shared(cs_arena *arena, const char *rel);
+char *fx_testdata(cs_arena *arena, const char *rel);
 
 /* The whole file; ptr NULL when it cannot be read. */
 cs_bytes fx_read(cs_arena *arena, const char *path);
