@@ -381,6 +381,10 @@ static cs_status optional_string(json_t *entry, const char *key,
 {
   json_t *value = json_object_get(entry, key);
 
+  /* API listings write an omitted member as null: the same as absent. */
+  if (json_is_null(value)) {
+    value = NULL;
+  }
   if (value != NULL && !json_is_string(value)) {
     return cs_error_set(err, CS_ERR_CONFIG, "%s: %s is not a string",
                         where, key);
