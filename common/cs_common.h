@@ -46,7 +46,8 @@ typedef enum cs_category {
   X(ERR_RECORD_SHAPE, RECORD, "malformed record")                          \
   X(ERR_RECORD_TOO_BIG, RECORD, "record over the size limit")              \
   X(ERR_CERT_MALFORMED, RECORD, "malformed certificate")                   \
-  X(ERR_WRITE, ABORT, "cannot write output")
+  X(ERR_WRITE, ABORT, "cannot write output")                              \
+  X(ERR_INTERRUPTED, ABORT, "interrupted")
 
 typedef enum cs_status {
 #define CS_STATUS_ENUM(name, cat, text) CS_##name,

@@ -242,6 +242,12 @@ static int parse_options(scan_options *o, int argc, char **argv)
   } else if (!cs_time_parse(o->at_text, &o->job.posture.at)) {
     return usage_error("--at wants an RFC 3339 time, not '%s'", o->at_text);
   }
+  if (o->job.time_format == CS_REPORT_TIME_UNIXNANO &&
+      (o->job.posture.at > INT64_MAX / 1000000000 ||
+       o->job.posture.at < INT64_MIN / 1000000000)) {
+    return usage_error("--timestamp-format unixnano cannot write %s "
+                       "(years 1678 to 2261 only)", o->at_text);
+  }
   if (optind >= argc) {
     return usage_error("%s", "no INPUT given");
   }
@@ -355,9 +361,42 @@ static cs_status record_options(const scan_options *o, cs_report *report,
 
 static cs_status make_out_dir(const char *dir, cs_error *err)
 {
+  struct stat info;
+
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-    return cs_error_set(err, CS_ERR_WRITE, "%s: cannot create: %s", dir,
-                        strerror(errno));
+    return cs_error_set(err, CS_ERR_USAGE, "--out %s: cannot create: %s",
+                        dir, strerror(errno));
+  }
+  if (stat(dir, &info) != 0 || !S_ISDIR(info.st_mode)) {
+    return cs_error_set(err, CS_ERR_USAGE, "--out %s: not a folder", dir);
+  }
+  if (access(dir, W_OK) != 0) {
+    return cs_error_set(err, CS_ERR_USAGE, "--out %s: not writable", dir);
+  }
+  return CS_OK;
+}
+
+/* The partial result goes beside other files: its folder must exist. */
+static cs_status check_partial_path(const char *path, cs_error *err)
+{
+  const char *slash = strrchr(path, '/');
+  char dir[4096];
+  struct stat info;
+
+  if (slash == NULL) {
+    snprintf(dir, sizeof(dir), ".");
+  } else {
+    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1), path);
+  }
+  if (stat(dir, &info) != 0 || !S_ISDIR(info.st_mode) ||
+      access(dir, W_OK) != 0) {
+    return cs_error_set(err, CS_ERR_USAGE,
+                        "--partial %s: folder %s is missing or not "
+                        "writable", path, dir);
+  }
+  if (stat(path, &info) == 0 && S_ISDIR(info.st_mode)) {
+    return cs_error_set(err, CS_ERR_USAGE, "--partial %s: is a folder",
+                        path);
   }
   return CS_OK;
 }
@@ -394,8 +433,11 @@ static int exit_status(const scan_options *o, const cs_report *report)
   }
   if (o->has_fail_under && cs_report_min_compliance(report, &lowest, &rule)
       && lowest < o->fail_under) {
-    cs_log(CS_LOG_ERROR, "rule %s: compliance %.2f%% is under %.2f%%",
-           cs_posture_rules_info(o->job.rules, rule)->id, lowest,
+    const cs_posture_rule_info *info =
+        cs_posture_rules_info(o->job.rules, rule);
+
+    cs_log(CS_LOG_ERROR, "rule \"%s\" (%s): compliance %.4f%% is under "
+           "--fail-under %g%%", info->name, info->id, lowest,
            o->fail_under);
     return CS_EXIT_BELOW_THRESHOLD;
   }
@@ -424,7 +466,9 @@ static int run(scan_options *o, int argc, char **argv)
       load_config(o, signers, &rules, &err) != CS_OK ||
       make_report(o, rules, &report, &err) != CS_OK ||
       record_options(o, report, &err) != CS_OK ||
-      (o->job.out_dir != NULL && make_out_dir(o->job.out_dir, &err) != CS_OK)) {
+      (o->job.out_dir != NULL && make_out_dir(o->job.out_dir, &err) != CS_OK)
+      || (o->partial_path != NULL &&
+          check_partial_path(o->partial_path, &err) != CS_OK)) {
     goto done;
   }
   o->job.inputs = inputs;
@@ -434,18 +478,31 @@ static int run(scan_options *o, int argc, char **argv)
 
   snprintf(threads, sizeof(threads), "%u", o->job.threads);
   setenv("UV_THREADPOOL_SIZE", threads, 1);
-  if (cs_scan_run(&o->job, report, &err) != CS_OK) {
+  /*
+   * When only the per-device files failed (disk full), the scan is
+   * complete: the summary is still written, and the exit says 3.
+   */
+  cs_status scanned = cs_scan_run(&o->job, report, &err);
+
+  if (scanned == CS_ERR_USAGE) {
+    goto done;
+  }
+  if (scanned != CS_OK && scanned != CS_ERR_WRITE) {
     exit_code = CS_EXIT_INPUT;
     goto done;
   }
   cs_report_set_timing(report, started_at,
                        (double)(uv_hrtime() - started_ns) / 1e9,
                        o->job.threads);
+  if (scanned == CS_ERR_WRITE) {
+    cs_error_clear(&err);
+  }
   if (write_reports(o, report, &err) != CS_OK) {
     exit_code = CS_EXIT_INPUT;
     goto done;
   }
-  exit_code = exit_status(o, report);
+  exit_code = scanned == CS_ERR_WRITE ? CS_EXIT_INPUT
+                                      : exit_status(o, report);
 
 done:
   if (err.status != CS_OK) {

@@ -93,8 +93,10 @@ static cs_status add_folder(path_list *list, const char *dir, cs_error *err)
     }
   }
   closedir(handle);
-  qsort(list->items + first, list->count - first, sizeof(char *),
-        compare_names);
+  if (list->count > first) {
+    qsort(list->items + first, list->count - first, sizeof(char *),
+          compare_names);
+  }
   return CS_OK;
 }
 

@@ -1,9 +1,12 @@
 /*
  * main.c - certscan's entry point: picks the sub-command.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scanner.h"
 
@@ -20,6 +23,25 @@ static void print_usage(FILE *out)
           "`certscan COMMAND --help` describes each command.\n");
 }
 
+/*
+ * A closed stdin, stdout or stderr would let the next file opened take
+ * its number, and output meant for the terminal would land in it (the
+ * event loop also refuses to run on those numbers): point a closed one
+ * at /dev/null instead.
+ */
+static void keep_standard_streams_open(void)
+{
+  for (int fd = 0; fd <= 2; fd++) {
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      int opened = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+
+      if (opened >= 0 && opened != fd) {
+        close(opened);
+      }
+    }
+  }
+}
+
 int main(int argc, char **argv)
 {
   /*
@@ -27,6 +49,7 @@ int main(int argc, char **argv)
    * writer removes its temporary file, not kill the process.
    */
   signal(SIGXFSZ, SIG_IGN);
+  keep_standard_streams_open();
 
   if (argc < 2) {
     print_usage(stderr);

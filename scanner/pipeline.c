@@ -10,6 +10,7 @@
  * once (queued, running, or done and waiting for an earlier one), which
  * bounds memory whatever the input size.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -81,6 +82,11 @@ struct scan_pipeline {
 
   cs_status fatal;
   cs_error fatal_err;
+  cs_error devices_err; /* why the per-device files were dropped */
+
+  uv_signal_t sigint;
+  uv_signal_t sigterm;
+  bool signals_closed;
 };
 
 /*
@@ -377,6 +383,21 @@ static void pump(scan_pipeline *p)
   }
 }
 
+/*
+ * A per-device file that cannot be written (disk full, size limit) is
+ * removed and the scan goes on, so that the summary is still written.
+ */
+static void drop_device_files(scan_pipeline *p, const cs_error *err)
+{
+  cs_log(CS_LOG_ERROR, "%s; devices.csv and posture.ndjson are not "
+         "written", err->message);
+  cs_report_csv_abort(p->csv);
+  cs_report_ndjson_abort(p->ndjson);
+  p->csv = NULL;
+  p->ndjson = NULL;
+  p->devices_err = *err;
+}
+
 static void write_device(scan_pipeline *p, const scan_batch *batch,
                          size_t i)
 {
@@ -390,11 +411,11 @@ static void write_device(scan_pipeline *p, const scan_batch *batch,
   }
   if (p->csv != NULL &&
       cs_report_csv_add(p->csv, device, rows, &err) != CS_OK) {
-    set_fatal(p, &err);
+    drop_device_files(p, &err);
   }
   if (p->ndjson != NULL &&
       cs_report_ndjson_add(p->ndjson, device, rows, &err) != CS_OK) {
-    set_fatal(p, &err);
+    drop_device_files(p, &err);
   }
 }
 
@@ -421,6 +442,35 @@ static void merge_ready(scan_pipeline *p)
   }
 }
 
+/* Lets the loop end once nothing is left to read or merge. */
+static void close_signals_when_done(scan_pipeline *p)
+{
+  bool reading_over = p->inputs_done || p->fatal != CS_OK;
+
+  if (p->signals_closed || !reading_over ||
+      p->next_merge_seq != p->next_read_seq) {
+    return;
+  }
+  uv_close((uv_handle_t *)&p->sigint, NULL);
+  uv_close((uv_handle_t *)&p->sigterm, NULL);
+  p->signals_closed = true;
+}
+
+/*
+ * Ctrl-C or a scheduler's SIGTERM: stop reading, let the batches in
+ * flight finish, and remove the unfinished per-device files.
+ */
+static void on_signal(uv_signal_t *handle, int signum)
+{
+  scan_pipeline *p = handle->data;
+  cs_error err;
+
+  cs_error_set(&err, CS_ERR_INTERRUPTED, "interrupted by signal %d; no "
+               "report is written", signum);
+  set_fatal(p, &err);
+  close_signals_when_done(p);
+}
+
 /* Runs on the loop thread when a pool thread has finished a batch. */
 static void batch_done(uv_work_t *work, int status)
 {
@@ -434,6 +484,7 @@ static void batch_done(uv_work_t *work, int status)
     cs_progress_update(p->progress, bytes_read_so_far(p), p->devices_done);
   }
   pump(p);
+  close_signals_when_done(p);
 }
 
 static cs_status workers_init(scan_pipeline *p, cs_error *err)
@@ -497,11 +548,13 @@ static void close_writers(scan_pipeline *p)
     cs_report_ndjson_abort(p->ndjson);
   } else {
     if (p->csv != NULL && cs_report_csv_close(p->csv, &err) != CS_OK) {
-      set_fatal(p, &err);
+      cs_log(CS_LOG_ERROR, "%s", err.message);
+      p->devices_err = err;
     }
     if (p->ndjson != NULL &&
         cs_report_ndjson_close(p->ndjson, &err) != CS_OK) {
-      set_fatal(p, &err);
+      cs_log(CS_LOG_ERROR, "%s", err.message);
+      p->devices_err = err;
     }
   }
   p->csv = NULL;
@@ -576,8 +629,15 @@ cs_status cs_scan_run(const cs_scan_job *job, cs_report *report,
   if (job->progress) {
     p.progress = cs_progress_new(job->inputs, job->input_count);
   }
+  uv_signal_init(&p.loop, &p.sigint);
+  uv_signal_init(&p.loop, &p.sigterm);
+  p.sigint.data = &p;
+  p.sigterm.data = &p;
+  uv_signal_start(&p.sigint, on_signal, SIGINT);
+  uv_signal_start(&p.sigterm, on_signal, SIGTERM);
 
   pump(&p);
+  close_signals_when_done(&p);
   uv_run(&p.loop, UV_RUN_DEFAULT);
 
   close_writers(&p);
@@ -585,6 +645,9 @@ cs_status cs_scan_run(const cs_scan_job *job, cs_report *report,
   if (p.fatal != CS_OK) {
     *err = p.fatal_err;
     status = p.fatal;
+  } else if (p.devices_err.status != CS_OK) {
+    *err = p.devices_err;
+    status = CS_ERR_WRITE;
   }
 
 done:

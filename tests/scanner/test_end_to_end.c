@@ -305,6 +305,80 @@ static void test_dump_lines(void **state)
   json_decref(expected);
 }
 
+/* Options that cannot work are refused before any input is read. */
+static void test_bad_options_exit_2(void **state)
+{
+  /* WORK stands for the test's scratch folder. */
+  static const char *const cases[] = {
+    "--out WORK/a-file",
+    "--partial WORK/missing/p.partial",
+    "--max-record-size 10",
+    "--fail-under nan",
+    "--timestamp-format unixnano --at 2300-01-01T00:00:00Z",
+    "--at 2030-01-01T00:00:00.5Z",
+    "--threads 0",
+  };
+  e2e_env *env = *state;
+  char dir[512], option[700];
+
+  snprintf(dir, sizeof(dir), "%s/datasets/sample", env->source);
+  assert_int_equal(e2e_run("touch '%s/a-file'; mkdir -p '%s/empty'",
+                           env->work, env->work), 0);
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    const char *work = strstr(cases[i], "WORK");
+
+    if (work != NULL) {
+      snprintf(option, sizeof(option), "%.*s'%s'%s",
+               (int)(work - cases[i]), cases[i], env->work, work + 4);
+    } else {
+      snprintf(option, sizeof(option), "%s", cases[i]);
+    }
+    assert_int_equal(e2e_run("'%s' scan -q --rules '%s/rules.json' "
+                             "--signers '%s/signers.json' %s '%s' "
+                             "> /dev/null 2>&1",
+                             env->bin, dir, dir, option, dir), 2);
+  }
+  assert_int_equal(e2e_run("'%s' scan -q --rules '%s/rules.json' "
+                           "--signers '%s/signers.json' '%s/empty' "
+                           "> /dev/null 2>&1",
+                           env->bin, dir, dir, env->work), 2);
+}
+
+/*
+ * Past a file-size limit the per-device files are dropped, no temporary
+ * file is left, and the summary is still written: exit 3.
+ */
+static void test_file_size_limit(void **state)
+{
+  e2e_env *env = *state;
+  char dir[512], out[600];
+
+  snprintf(dir, sizeof(dir), "%s/datasets/sample", env->source);
+  snprintf(out, sizeof(out), "%s/fsize", env->work);
+  assert_int_equal(e2e_run("ulimit -f 500; '%s' scan -q --rules "
+                           "'%s/rules.json' --signers '%s/signers.json' "
+                           "--out '%s' '%s' > /dev/null 2>&1",
+                           env->bin, dir, dir, out, dir), 3);
+  assert_int_equal(e2e_run("test -s '%s/summary.json' && "
+                           "test -s '%s/report.html' && "
+                           "test ! -e '%s/devices.csv' && "
+                           "test -z \"$(ls '%s' | grep tmp)\"",
+                           out, out, out, out), 0);
+}
+
+/* A closed standard input reads as an empty dump: exit 3, no crash. */
+static void test_closed_stdin(void **state)
+{
+  e2e_env *env = *state;
+  char dir[512];
+
+  snprintf(dir, sizeof(dir), "%s/datasets/sample", env->source);
+  assert_int_equal(e2e_run("'%s' scan -q --rules '%s/rules.json' "
+                           "--signers '%s/signers.json' - <&- "
+                           "> /dev/null 2>&1",
+                           env->bin, dir, dir), 3);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -315,6 +389,9 @@ int main(void)
     cmocka_unit_test(test_truncated_input_exit_3),
     cmocka_unit_test(test_fail_under_exit_1),
     cmocka_unit_test(test_dump_lines),
+    cmocka_unit_test(test_bad_options_exit_2),
+    cmocka_unit_test(test_file_size_limit),
+    cmocka_unit_test(test_closed_stdin),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
