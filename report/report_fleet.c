@@ -97,11 +97,6 @@ void cs_report__map_cleanup(cs_report_map *map)
   cs_arena_cleanup(&map->keys);
 }
 
-static size_t home(const cs_report_map *map, const uint8_t *key,
-                   size_t len, size_t cap)
-{
-  return (size_t)siphash(map->seed, key, len) & (cap - 1);
-}
 
 static bool grow(cs_report_map *map)
 {
@@ -123,7 +118,7 @@ static bool grow(cs_report_map *map)
       continue;
     }
 
-    size_t at = home(map, entry->key, entry->len, cap);
+    size_t at = (size_t)entry->hash & (cap - 1);
 
     while (slots[at].count != 0) {
       at = (at + 1) & (cap - 1);
@@ -160,12 +155,14 @@ cs_status cs_report__map_add(cs_report_map *map, const uint8_t *key,
     return CS_ERR_NOMEM;
   }
 
-  size_t i = home(map, key, len, map->cap);
+  uint64_t hash = siphash(map->seed, key, len);
+  size_t i = (size_t)hash & (map->cap - 1);
 
   while (map->slots[i].count != 0) {
     cs_report_map_entry *slot = &map->slots[i];
 
-    if (slot->len == len && memcmp(slot->key, key, len) == 0) {
+    if (slot->hash == hash && slot->len == len &&
+        memcmp(slot->key, key, len) == 0) {
       slot->count = clamp32(add_saturating(slot->count, count));
       return CS_OK;
     }
@@ -179,6 +176,7 @@ cs_status cs_report__map_add(cs_report_map *map, const uint8_t *key,
   }
   memcpy(copy, key, len);
   map->slots[i].key = copy;
+  map->slots[i].hash = hash;
   map->slots[i].len = (uint32_t)len;
   map->slots[i].count = clamp32(count);
   map->used++;

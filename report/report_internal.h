@@ -85,6 +85,7 @@ json_t *cs_report__json_cstr(const char *text);
  */
 typedef struct cs_report_map_entry {
   const uint8_t *key;
+  uint64_t hash; /* compared before the key, which lives elsewhere */
   uint32_t len;
   uint32_t count; /* 0: the slot is free */
 } cs_report_map_entry;
