@@ -330,6 +330,11 @@ CS_MUST_CHECK bool cs_gen_signers_write(const cs_gen_pki *pki,
 
 /* ---- the verdicts (cs_gen_truth.c) ---- */
 
+/*
+ * The reason codes and their steps, written out here rather than taken
+ * from the posture module: the ground truth must not share code with
+ * the scanner it checks.
+ */
 #define CS_GEN_REASON_LIST(X)                                              \
   X(NONE, "", 0)                                                           \
   X(NO_CERTIFICATE, "no_certificate", 0)                                   \

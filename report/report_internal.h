@@ -251,6 +251,9 @@ void cs_report__append(json_t *array, json_t *value, bool *ok);
 /* A JSON integer; counts past INT64_MAX are clamped. */
 json_t *cs_report__count(uint64_t value);
 
+/* The inputs as summary.json and partial files list them. */
+json_t *cs_report__inputs_json(const cs_report *report, bool *ok);
+
 /* Compliance of a rule as a fraction; false when applicable is 0. */
 bool cs_report__compliance(const cs_report_rule *rule, double *out);
 

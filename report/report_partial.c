@@ -115,24 +115,6 @@ static json_t *hex_json(const void *bytes, size_t len)
   return out;
 }
 
-static json_t *inputs_json(const cs_report *report, bool *ok)
-{
-  json_t *array = json_array();
-
-  for (size_t i = 0; i < report->input_count; i++) {
-    const cs_report_input *in = &report->inputs[i];
-    json_t *obj = json_object();
-
-    cs_report__put(obj, "path", cs_report__json_cstr(in->path), ok);
-    cs_report__put(obj, "bytes", cs_report__count(in->bytes), ok);
-    cs_report__put(obj, "devices", cs_report__count(in->devices), ok);
-    cs_report__put(obj, "malformed", cs_report__count(in->malformed), ok);
-    cs_report__put(obj, "error", cs_report__json_cstr(in->error), ok);
-    cs_report__append(array, obj, ok);
-  }
-  return array;
-}
-
 static json_t *bad_json(const cs_report *report, bool *ok)
 {
   json_t *array = json_array();
@@ -190,7 +172,7 @@ static json_t *header_json(const cs_report *report)
     cs_report__append(rules, rule_json(&report->rules[i], &ok), &ok);
   }
   cs_report__put(h, "rules", rules, &ok);
-  cs_report__put(h, "inputs", inputs_json(report, &ok), &ok);
+  cs_report__put(h, "inputs", cs_report__inputs_json(report, &ok), &ok);
   cs_report__put(h, "malformed", bad_json(report, &ok), &ok);
   put_count(h, "serials", report->serials.used, &ok);
   put_count(h, "certificates", report->certs.used, &ok);

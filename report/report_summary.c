@@ -95,7 +95,8 @@ static json_t *run_json(const cs_report *report, bool *ok)
   return run;
 }
 
-static json_t *inputs_json(const cs_report *report, bool *ok)
+/* The inputs as the summary and partial files list them. */
+json_t *cs_report__inputs_json(const cs_report *report, bool *ok)
 {
   json_t *array = json_array();
 
@@ -345,7 +346,7 @@ static json_t *summary_json(const cs_report *report)
                  &ok);
   cs_report__put(root, "evaluated_at", time_text(report->evaluated_at), &ok);
   cs_report__put(root, "run", run_json(report, &ok), &ok);
-  cs_report__put(root, "inputs", inputs_json(report, &ok), &ok);
+  cs_report__put(root, "inputs", cs_report__inputs_json(report, &ok), &ok);
   cs_report__put(root, "devices", totals_json(report, true, &ok), &ok);
   cs_report__put(root, "certificates", totals_json(report, false, &ok), &ok);
   cs_report__put(root, "malformed_records", bad_json(report, &ok), &ok);
