@@ -144,6 +144,53 @@ def scan(certscan, fleet, threads, out):
     }
 
 
+# Where a sample's function belongs, by library and by name prefix.
+STAGES = [
+    ("signature check (OpenSSL)", lambda dso, sym: "libcrypto" in dso),
+    ("reading (zstd, msgpack, records)", lambda dso, sym: "libzstd" in dso
+     or sym.startswith(("cs_ingest", "ingest_", "device_", "mp_", "cert_"))),
+    ("certificate parsing", lambda dso, sym: sym.startswith(
+        ("cs_der", "cs_verify", "cs_time", "parse_", "name_", "take_",
+         "ext_", "san_", "eku_"))),
+    ("rules", lambda dso, sym: sym.startswith(("cs_posture", "posture_",
+                                               "evaluate_", "rule_",
+                                               "cs_str_eq"))),
+    ("report and fleet findings", lambda dso, sym: sym.startswith(
+        ("cs_report", "siphash", "report_"))),
+    ("kernel", lambda dso, sym: "kernel" in dso),
+]
+
+
+def profile(certscan, fleet, threads, out):
+    """Shares of CPU samples by stage, when perf can sample here."""
+    if shutil.which("perf") is None:
+        return None
+    data = os.path.join(out, "perf.data")
+    try:
+        run(["perf", "record", "-q", "-o", data, "--", "taskset", "-c",
+             "0-%d" % (threads - 1), certscan, "scan", "-q", "--rules",
+             os.path.join(fleet, "rules.json"), "--signers",
+             os.path.join(fleet, "signers.json"), "--at", AT,
+             "--threads", str(threads), "--no-devices", fleet],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        text = run(["perf", "report", "-i", data, "--no-children",
+                    "--sort", "dso,sym", "-g", "none", "--stdio"],
+                   capture_output=True, text=True).stdout
+    except (subprocess.CalledProcessError, OSError):
+        return None
+    shares = collections.Counter()
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 4 or not fields[0].endswith("%"):
+            continue
+        share = float(fields[0].rstrip("%"))
+        dso, sym = fields[1], fields[3]
+        stage = next((name for name, match in STAGES if match(dso, sym)),
+                     "other (libc, libuv, scheduling)")
+        shares[stage] += share
+    return dict(shares)
+
+
 def median_scan(certscan, fleet, threads, out, repeat):
     """The run with the median rate of `repeat` scans, and the spread."""
     runs = sorted((scan(certscan, fleet, threads, out)
@@ -312,6 +359,9 @@ def main():
                 runs.append(median_scan(certscan, fleets[(kind, size)], t,
                                         args.out, args.repeat))
             entry["sizes"][str(size)] = runs
+        log("profiling %s at %d threads" % (kind, args.threads))
+        entry["profile"] = profile(certscan, fleet_dir(args.out, kind, mid),
+                                   args.threads, args.out)
         log("running the peers on %s" % kind)
         entry["peers"] = peers(fleet_dir(args.out, kind, mid), flat,
                                args.threads)
@@ -394,6 +444,16 @@ def render(results, sizes):
                    for s in sizes_here]
             lines.append("Peak RSS, %s devices over %s devices: %.2fx." % (
                 sizes_here[-1], sizes_here[-2], ratio(rss[-1], rss[-2])))
+        if entry.get("profile"):
+            lines.append("")
+            lines.append("Where the CPU time goes (perf samples, %s "
+                         "devices, %s threads):" % (mid, n))
+            lines.append("")
+            lines.append("| stage | share |")
+            lines.append("| --- | ---: |")
+            for stage, share in sorted(entry["profile"].items(),
+                                       key=lambda kv: -kv[1]):
+                lines.append("| %s | %.1f%% |" % (stage, share))
         lines.append("")
         lines.append("| peer (%s devices, %s workers) | certs/s | "
                      "certscan is |" % (mid, n))
