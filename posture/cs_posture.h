@@ -85,6 +85,7 @@ CS_MUST_CHECK cs_status cs_posture_rules_load(
     const char *path, const cs_verify_signers *signers,
     cs_posture_rules **out_rules, cs_error *err);
 
+/* Accepts NULL. Every worker made from the rules must be freed first. */
 void cs_posture_rules_free(cs_posture_rules *rules);
 
 /* Client-certificate rules kept, in file order; info is NULL for an
@@ -130,9 +131,14 @@ typedef struct cs_posture_cert_view {
 
 typedef struct cs_posture_worker cs_posture_worker;
 
-/* A worker for one thread; NULL when memory runs out. */
+/*
+ * A worker for one thread; NULL when memory runs out. `rules` is
+ * borrowed and must outlive the worker; `options` is copied.
+ */
 cs_posture_worker *cs_posture_worker_new(const cs_posture_rules *rules,
                                          const cs_posture_options *options);
+
+/* Accepts NULL. */
 void cs_posture_worker_free(cs_posture_worker *worker);
 
 /*
@@ -140,7 +146,8 @@ void cs_posture_worker_free(cs_posture_worker *worker);
  * rule, in rule order. Each certificate is parsed once and each
  * (certificate, signer) signature checked once, whatever the number of
  * rules. The facts stay readable through cs_posture_worker_cert until
- * the next call. Returns CS_OK, or CS_ERR_NOMEM.
+ * the next call, and point into the device's DER: the device must stay
+ * alive as long as they are read. Returns CS_OK, or CS_ERR_NOMEM.
  */
 CS_MUST_CHECK cs_status cs_posture_evaluate(cs_posture_worker *worker,
                                             const cs_device *device,

@@ -328,7 +328,7 @@ static cs_reason check_signature(cs_posture_worker *worker, size_t index,
 /* Steps 4 to 9, the fields, in the order the check reads them. */
 static cs_reason check_fields(const cs_posture_worker *worker, size_t index,
                               const posture_rule *rule,
-                              const rule_expansions *exp)
+                              const rule_expansions *expanded)
 {
   const cs_cert_facts *facts = &worker->certs[index].facts;
   int64_t at = worker->options.at;
@@ -340,7 +340,7 @@ static cs_reason check_fields(const cs_posture_worker *worker, size_t index,
   if (at > facts->not_after) {
     return CS_REASON_EXPIRED;
   }
-  if (rule->has_cn && !cn_matches(facts, &exp->cn)) {
+  if (rule->has_cn && !cn_matches(facts, &expanded->cn)) {
     return CS_REASON_CN_MISMATCH;
   }
   if (rule->eku != 0 &&
@@ -352,7 +352,7 @@ static cs_reason check_fields(const cs_posture_worker *worker, size_t index,
     return reason;
   }
   if (rule->san_count > 0 &&
-      !san_matches(facts, exp->sans, rule->san_count)) {
+      !san_matches(facts, expanded->sans, rule->san_count)) {
     return CS_REASON_SAN_MISMATCH;
   }
   return CS_REASON_NONE;
@@ -361,7 +361,7 @@ static cs_reason check_fields(const cs_posture_worker *worker, size_t index,
 /* The first step a candidate fails, or CS_REASON_NONE when it passes. */
 static cs_reason check_candidate(cs_posture_worker *worker, size_t index,
                                  const posture_rule *rule,
-                                 const rule_expansions *exp)
+                                 const rule_expansions *expanded)
 {
   cs_reason reason;
 
@@ -372,25 +372,25 @@ static cs_reason check_candidate(cs_posture_worker *worker, size_t index,
   if (reason != CS_REASON_NONE) {
     return reason;
   }
-  return check_fields(worker, index, rule, exp);
+  return check_fields(worker, index, rule, expanded);
 }
 
 static cs_status expand_templates(cs_posture_worker *worker,
                                   const posture_rule *rule,
-                                  rule_expansions *exp)
+                                  rule_expansions *expanded)
 {
   const cs_device *device = worker->device;
   cs_status status = CS_OK;
 
-  exp->cn.usable = false;
-  exp->sans = worker->sans;
+  expanded->cn.usable = false;
+  expanded->sans = worker->sans;
   if (rule->has_cn) {
     status = cs_posture__template_expand(&rule->cn, device, &worker->arena,
-                                         &exp->cn);
+                                         &expanded->cn);
   }
   for (size_t i = 0; status == CS_OK && i < rule->san_count; i++) {
     status = cs_posture__template_expand(&rule->sans[i], device,
-                                         &worker->arena, &exp->sans[i]);
+                                         &worker->arena, &expanded->sans[i]);
   }
   return status;
 }
@@ -472,13 +472,13 @@ static int quote_len(cs_str text)
 }
 
 static void describe_cn(const cs_cert_facts *facts,
-                        const rule_expansions *exp, char *detail)
+                        const rule_expansions *expanded, char *detail)
 {
-  cs_str want = exp->cn.text;
+  cs_str want = expanded->cn.text;
 
-  if (!exp->cn.usable) {
+  if (!expanded->cn.usable) {
     detail_add(detail, "cn template needs %s, which the device did not "
-                       "report", exp->cn.missing);
+                       "report", expanded->cn.missing);
     return;
   }
   if (facts->cn_count == 0) {
@@ -491,18 +491,18 @@ static void describe_cn(const cs_cert_facts *facts,
 }
 
 static void describe_sans(const posture_rule *rule,
-                          const rule_expansions *exp, char *detail)
+                          const rule_expansions *expanded, char *detail)
 {
   const char *sep = "no DNS, email, URI or IP SAN equals ";
   const char *missing = NULL;
 
   for (size_t i = 0; i < rule->san_count; i++) {
-    if (exp->sans[i].usable) {
+    if (expanded->sans[i].usable) {
       detail_add(detail, "%s\"%.*s\"", sep,
-                 quote_len(exp->sans[i].text), exp->sans[i].text.ptr);
+                 quote_len(expanded->sans[i].text), expanded->sans[i].text.ptr);
       sep = " or ";
     } else if (missing == NULL) {
-      missing = exp->sans[i].missing;
+      missing = expanded->sans[i].missing;
     }
   }
   if (missing != NULL) {
@@ -552,7 +552,7 @@ static void describe_signature(const cs_posture_worker *worker,
 
 static void describe_failure(const cs_posture_worker *worker,
                              const posture_rule *rule, size_t index,
-                             cs_reason reason, const rule_expansions *exp,
+                             cs_reason reason, const rule_expansions *expanded,
                              char *detail)
 {
   const posture_cert *cert = &worker->certs[index];
@@ -572,7 +572,7 @@ static void describe_failure(const cs_posture_worker *worker,
     detail_add(detail, "expired %s", cs_time_format(facts->not_after, when));
     break;
   case CS_REASON_CN_MISMATCH:
-    describe_cn(facts, exp, detail);
+    describe_cn(facts, expanded, detail);
     break;
   case CS_REASON_EKU_MISSING:
     describe_eku(rule, facts, detail);
@@ -589,7 +589,7 @@ static void describe_failure(const cs_posture_worker *worker,
                        "key");
     break;
   case CS_REASON_SAN_MISMATCH:
-    describe_sans(rule, exp, detail);
+    describe_sans(rule, expanded, detail);
     break;
   default:
     describe_signature(worker, reason, rule, facts, detail);
@@ -610,7 +610,7 @@ static void set_result(cs_posture_result *result, cs_verdict verdict,
 static void conclude_failure(const cs_posture_worker *worker,
                              const posture_rule *rule, size_t best,
                              cs_reason best_reason,
-                             const rule_expansions *exp,
+                             const rule_expansions *expanded,
                              cs_posture_result *result)
 {
   const cs_device *device = worker->device;
@@ -629,7 +629,7 @@ static void conclude_failure(const cs_posture_worker *worker,
     return;
   }
   set_result(result, CS_VERDICT_FAIL, best_reason, (int)best);
-  describe_failure(worker, rule, best, best_reason, exp, result->detail);
+  describe_failure(worker, rule, best, best_reason, expanded, result->detail);
 }
 
 static cs_status evaluate_rule(cs_posture_worker *worker,
@@ -637,7 +637,7 @@ static cs_status evaluate_rule(cs_posture_worker *worker,
                                cs_posture_result *result)
 {
   const cs_device *device = worker->device;
-  rule_expansions exp;
+  rule_expansions expanded;
   size_t best = SIZE_MAX;
   cs_reason best_reason = CS_REASON_NONE;
   cs_status status;
@@ -646,7 +646,7 @@ static cs_status evaluate_rule(cs_posture_worker *worker,
   if (!rule_applies(rule, device)) {
     return CS_OK;
   }
-  status = expand_templates(worker, rule, &exp);
+  status = expand_templates(worker, rule, &expanded);
   if (status != CS_OK) {
     return status;
   }
@@ -657,7 +657,7 @@ static cs_status evaluate_rule(cs_posture_worker *worker,
     if (!rule_selects(rule, &device->certs[i])) {
       continue;
     }
-    reason = check_candidate(worker, i, rule, &exp);
+    reason = check_candidate(worker, i, rule, &expanded);
     if (reason == CS_REASON_NONE) {
       set_result(result, CS_VERDICT_PASS, CS_REASON_NONE, (int)i);
       return CS_OK;
@@ -669,7 +669,7 @@ static cs_status evaluate_rule(cs_posture_worker *worker,
       best_reason = reason;
     }
   }
-  conclude_failure(worker, rule, best, best_reason, &exp, result);
+  conclude_failure(worker, rule, best, best_reason, &expanded, result);
   return CS_OK;
 }
 
