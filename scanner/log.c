@@ -3,6 +3,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "scanner.h"
 
@@ -21,6 +22,11 @@ void cs_log(cs_log_level level, const char *fmt, ...)
 
   if (level > current_level) {
     return;
+  }
+
+  /* On a terminal, clear a progress line the message would run into. */
+  if (isatty(STDERR_FILENO)) {
+    fputs("\r\033[K", stderr);
   }
   fprintf(stderr, "certscan: %s: ", prefixes[level]);
   va_start(args, fmt);
