@@ -179,6 +179,8 @@ static json_t *item_value(const char *path, const cs_ingest_item *item,
   } else if (item->kind == CS_INGEST_HEADER) {
     out = json_object();
     json_object_set_new(out, "type", json_string("header"));
+    json_object_set_new(out, "format", json_string("certinv"));
+    json_object_set_new(out, "version", json_integer(1));
     json_object_set_new(out, "source", str_value(item->as.header.source));
     json_object_set_new(out, "collected_at",
                         time_value(item->as.header.has_collected_at,

@@ -379,6 +379,33 @@ static void test_closed_stdin(void **state)
                            env->bin, dir, dir), 3);
 }
 
+/*
+ * Each shard scanned on its own with --partial, then merged: the same
+ * counts as the ground truth of the whole fleet.
+ */
+static void test_merge_partials(void **state)
+{
+  e2e_env *env = *state;
+  char dir[512], truth[600], out[600];
+  char *at;
+
+  snprintf(dir, sizeof(dir), "%s/datasets/sample", env->source);
+  snprintf(truth, sizeof(truth), "%s/expected.json", dir);
+  snprintf(out, sizeof(out), "%s/merged", env->work);
+  at = truth_time(truth);
+  assert_non_null(at);
+  assert_int_equal(e2e_run("n=0; for f in '%s'/*.zst; do n=$((n+1)); "
+                           "'%s' scan -q --rules '%s/rules.json' "
+                           "--signers '%s/signers.json' --at '%s' "
+                           "--no-devices --partial '%s'/part-$n.partial "
+                           "\"$f\" > /dev/null || exit 1; done",
+                           dir, env->bin, dir, dir, at, env->work), 0);
+  assert_int_equal(e2e_run("'%s' merge --out '%s' '%s'/part-*.partial "
+                           "> /dev/null", env->bin, out, env->work), 0);
+  free(at);
+  assert_matches_truth(out, truth);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -392,6 +419,7 @@ int main(void)
     cmocka_unit_test(test_bad_options_exit_2),
     cmocka_unit_test(test_file_size_limit),
     cmocka_unit_test(test_closed_stdin),
+    cmocka_unit_test(test_merge_partials),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
