@@ -6,7 +6,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-need=(python3-msgpack python3-cryptography zstd)
+need=(python3-msgpack python3-cryptography zstd openssl util-linux)
 if [ "${BENCH_GO:-1}" = 1 ]; then
   need+=(golang-go)
 fi

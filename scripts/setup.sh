@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libssl-dev libuv1-dev
-          libzstd-dev libmsgpack-dev libjansson-dev libcmocka-dev zstd)
+          libzstd-dev libmsgpack-dev libjansson-dev libcmocka-dev zstd
+          openssl python3 python3-cryptography)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -13,7 +13,8 @@ Usage:
   crosscheck_fleet.py --gen CERTSCAN_GEN [generator options...]
 
 Exit status: 0 all agree, 1 a difference (printed), 77 the cryptography
-package or the zstd program is missing (ctest counts that as skipped).
+package (42 or newer, for RSA-PSS certificates and timezone-aware
+validity) or the zstd program is missing (ctest counts that as skipped).
 """
 import datetime
 import glob
@@ -32,8 +33,14 @@ try:
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
     from cryptography.x509.oid import (ExtendedKeyUsageOID, NameOID,
                                        SignatureAlgorithmOID)
+    import cryptography
 except ImportError:
     print("crosscheck: python3 cryptography is not installed; skipped")
+    sys.exit(77)
+
+if int(cryptography.__version__.split(".")[0]) < 42:
+    print("crosscheck: python3 cryptography %s is older than 42; skipped"
+          % cryptography.__version__)
     sys.exit(77)
 
 STEP = {

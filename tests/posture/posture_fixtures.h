@@ -92,7 +92,7 @@ void fx_text_add_pem_json(fx_text *text, X509 *cert);
  * it left out) with line breaks written as \n. */
 void fx_text_add_pem_file_json(fx_text *text, const char *path);
 
-/* A path in the shared test vectors (CERTSCAN_SHARED_DIR). */
+/* A path in the test data folder (CERTSCAN_TESTDATA_DIR, tests/data). */
 const char *fx_testdata_path(fx_pool *pool, const char *relative);
 
 /* The DER of the first PEM block of `path`, parsed or not, or of a
