@@ -160,6 +160,7 @@ cs_status cs_report_new(const cs_report_config *config,
   }
   report->evaluated_at = config->evaluated_at;
   report->rules_skipped = config->rules_skipped;
+  report->no_fleet_findings = config->no_fleet_findings;
   report->tool_version = cs_report__strdup(
       config->tool_version != NULL ? config->tool_version : "");
   if (report->tool_version == NULL) {
@@ -506,7 +507,8 @@ cs_status cs_report_add_device(cs_report *report, size_t input,
   if (status != CS_OK) {
     return status;
   }
-  if (add_fleet(report, device, rows) != CS_OK) {
+  if (!report->no_fleet_findings &&
+      add_fleet(report, device, rows) != CS_OK) {
     return cs_error_set(err, CS_ERR_NOMEM, "out of memory");
   }
   for (size_t i = 0; i < report->rule_count; i++) {
@@ -644,8 +646,17 @@ cs_status cs_report_merge(cs_report *into, const cs_report *from,
   if (status != CS_OK) {
     return status;
   }
-  if (merge_map(&into->serials, &from->serials) != CS_OK ||
-      merge_map(&into->certs, &from->certs) != CS_OK) {
+  /* Findings of only some shards would undercount: drop them all. */
+  if (from->no_fleet_findings && !into->no_fleet_findings) {
+    into->no_fleet_findings = true;
+    cs_report__map_cleanup(&into->serials);
+    cs_report__map_cleanup(&into->certs);
+    cs_report__map_init(&into->serials);
+    cs_report__map_init(&into->certs);
+  }
+  if (!into->no_fleet_findings &&
+      (merge_map(&into->serials, &from->serials) != CS_OK ||
+       merge_map(&into->certs, &from->certs) != CS_OK)) {
     return cs_error_set(err, CS_ERR_NOMEM, "out of memory");
   }
   status = merge_inputs(into, from, err);

@@ -62,6 +62,12 @@ typedef struct cs_report_config {
   const cs_posture_rule_info *rules;
   size_t rule_count;
   size_t rules_skipped;
+  /*
+   * No fleet findings: the maps of serials and certificates are the one
+   * part of a report that grows with the fleet, which capacity runs
+   * over many millions of devices may not want to pay for.
+   */
+  bool no_fleet_findings;
 } cs_report_config;
 
 typedef struct cs_report cs_report;

@@ -419,6 +419,12 @@ static void finding(cs_report_buf *out, const cs_report_map *map,
 
 static void fleet(cs_report_buf *out, const cs_report *report)
 {
+  if (report->no_fleet_findings) {
+    cs_report__buf_adds(out, "<h2>Fleet findings</h2>\n<p class=\"meta\">"
+                             "Not collected in this run "
+                             "(--no-findings).</p>\n");
+    return;
+  }
   cs_report__buf_adds(out, "<h2>Fleet findings</h2>\n<p class=\"meta\">"
                            "Reported beside the verdicts; they never "
                            "change one.</p>\n");

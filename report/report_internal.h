@@ -178,6 +178,7 @@ struct cs_report {
   cs_report_rule *rules;
   size_t rule_count;
   uint64_t rules_skipped;
+  bool no_fleet_findings;
   uint64_t certs_signatures;
   cs_report_input *inputs;
   size_t input_count;

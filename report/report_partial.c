@@ -159,6 +159,8 @@ static json_t *header_json(const cs_report *report)
   put_count(h, "peak_rss_bytes", report->peak_rss_bytes, &ok);
   cs_report__put(h, "options", options_json(report, &ok), &ok);
   put_count(h, "rules_skipped", report->rules_skipped, &ok);
+  cs_report__put(h, "fleet_findings",
+                 json_boolean(!report->no_fleet_findings), &ok);
   put_count(h, "devices_evaluated", report->devices_evaluated, &ok);
   put_count(h, "devices_malformed", report->devices_malformed, &ok);
   put_count(h, "certs_read", report->certs_read, &ok);
@@ -460,6 +462,13 @@ static cs_status new_from_header(loader *ld, const json_t *h,
   }
   config.rule_count = json_array_size(rules);
   config.rules_skipped = (size_t)skipped;
+
+  const json_t *findings = json_object_get(h, "fleet_findings");
+
+  if (!json_is_boolean(findings)) {
+    return bad_partial(ld, "fleet_findings missing or not a boolean");
+  }
+  config.no_fleet_findings = json_is_false(findings);
 
   cs_posture_rule_info *infos =
       calloc(config.rule_count + 1, sizeof(*infos));
@@ -813,6 +822,10 @@ static cs_status load_maps(loader *ld, cs_report *report, uint64_t serials,
   uint64_t cert_devices = 0;
   cs_status status = CS_OK;
 
+  if (report->no_fleet_findings && (serials != 0 || certs != 0)) {
+    return bad_partial(ld, "fleet maps in a run without fleet findings");
+  }
+
   for (uint64_t i = 0; status == CS_OK && i < serials; i++) {
     status = load_entry(ld, "serial", 0, &report->serials, &serial_devices);
   }
@@ -825,7 +838,9 @@ static cs_status load_maps(loader *ld, cs_report *report, uint64_t serials,
   if (report->serials.used != serials || report->certs.used != certs) {
     return bad_partial(ld, "a serial or certificate is listed twice");
   }
-  if (serial_devices != report->devices_evaluated) {
+  /* Without findings no serial is counted, so there is nothing to add. */
+  if (!report->no_fleet_findings &&
+      serial_devices != report->devices_evaluated) {
     return bad_partial(ld, "serial counts do not add up to the devices");
   }
   return CS_OK;

@@ -354,7 +354,10 @@ static json_t *summary_json(const cs_report *report)
   cs_report__put(root, "rules_skipped",
                  cs_report__count(report->rules_skipped), &ok);
   cs_report__put(root, "rules", rules_json(report, &ok), &ok);
-  cs_report__put(root, "fleet", fleet_json(report, &ok), &ok);
+  cs_report__put(root, "fleet",
+                 report->no_fleet_findings ? json_null()
+                                           : fleet_json(report, &ok),
+                 &ok);
   if (!ok) {
     json_decref(root);
     return NULL;

@@ -29,6 +29,7 @@ typedef struct scan_options {
   const char *partial_path;
   bool has_fail_under;
   double fail_under;
+  bool no_findings;
   cs_scan_job job;
 } scan_options;
 
@@ -39,7 +40,8 @@ enum {
   OPT_TIMESTAMP_FORMAT,
   OPT_MAX_RECORD_SIZE,
   OPT_BATCH_SIZE,
-  OPT_PARTIAL
+  OPT_PARTIAL,
+  OPT_NO_FINDINGS
 };
 
 static const struct option long_options[] = {
@@ -55,6 +57,7 @@ static const struct option long_options[] = {
   { "max-record-size", required_argument, NULL, OPT_MAX_RECORD_SIZE },
   { "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
   { "partial", required_argument, NULL, OPT_PARTIAL },
+  { "no-findings", no_argument, NULL, OPT_NO_FINDINGS },
   { "quiet", no_argument, NULL, 'q' },
   { "verbose", no_argument, NULL, 'v' },
   { "help", no_argument, NULL, 'h' },
@@ -78,6 +81,9 @@ static void print_help(FILE *out)
     "                          posture.ndjson and report.html in DIR\n"
     "  -t, --threads N         worker threads (default: CPU count)\n"
     "      --no-devices        skip devices.csv and posture.ndjson\n"
+    "      --no-findings       skip the fleet findings (shared serials\n"
+    "                          and certificates), whose memory grows\n"
+    "                          with the fleet\n"
     "      --allow-sha1        SHA-1 signatures are not weak\n"
     "      --fail-under PCT    exit 1 when a rule's compliance is lower\n"
     "      --timestamp-format F  rfc3339 (default), unix or unixnano\n"
@@ -184,6 +190,9 @@ static int parse_option(scan_options *o, int option, const char *arg)
     return 0;
   case OPT_PARTIAL:
     o->partial_path = arg;
+    return 0;
+  case OPT_NO_FINDINGS:
+    o->no_findings = true;
     return 0;
   case 'q':
     cs_log_set_level(CS_LOG_ERROR);
@@ -321,6 +330,7 @@ static cs_status make_report(const scan_options *o,
     .rules = infos,
     .rule_count = count,
     .rules_skipped = cs_posture_rules_skipped(rules),
+    .no_fleet_findings = o->no_findings,
   };
   cs_status status;
 

@@ -130,7 +130,7 @@ static const cs_posture_rule_info test_rules[3] = {
 
 static cs_report *new_report(void)
 {
-  cs_report_config config = { "certscan 0.1.0", T0, test_rules, 3, 1 };
+  cs_report_config config = { "certscan 0.1.0", T0, test_rules, 3, 1, false };
   cs_report *report = NULL;
   cs_error err;
 
@@ -660,7 +660,7 @@ static void test_bad_rows_are_refused(void **state)
 static void test_new_refuses_bad_rules(void **state)
 {
   cs_posture_rule_info bad[2] = { test_rules[0], test_rules[1] };
-  cs_report_config config = { "v", T0, bad, 2, 0 };
+  cs_report_config config = { "v", T0, bad, 2, 0, false };
   cs_report *report = NULL;
   cs_error err;
 
@@ -1027,7 +1027,7 @@ static void test_ndjson_timestamps(void **state)
   assert_false(cs_report_time_format_parse("", &format));
 
   /* 2300 is past what signed 64-bit nanoseconds can hold. */
-  cs_report_config config = { "v", 10413792000LL, test_rules, 3, 0 };
+  cs_report_config config = { "v", 10413792000LL, test_rules, 3, 0, false };
 
   assert_int_equal(cs_report_new(&config, &report, &err), CS_OK);
   assert_int_equal(cs_report_ndjson_open(report, "/tmp",
@@ -1192,7 +1192,7 @@ static void test_html_escapes_input(void **state)
 {
   cs_posture_rule_info rules[3] = { test_rules[0], test_rules[1],
                                     test_rules[2] };
-  cs_report_config config = { "certscan <b>", T0, rules, 3, 0 };
+  cs_report_config config = { "certscan <b>", T0, rules, 3, 0, false };
   cs_report *report = NULL;
   char *dir = make_dir();
   cs_error err;
@@ -1247,7 +1247,7 @@ static void test_console_table(void **state)
 {
   cs_posture_rule_info rules[3] = { test_rules[0], test_rules[1],
                                     test_rules[2] };
-  cs_report_config config = { "v", T0, rules, 3, 0 };
+  cs_report_config config = { "v", T0, rules, 3, 0, false };
   cs_report *report = NULL;
   char buf[2048] = { 0 };
   FILE *out = fmemopen(buf, sizeof(buf) - 1, "w");
@@ -1443,7 +1443,7 @@ static void test_merge_refuses_other_rules(void **state)
   cs_report *b = NULL;
   cs_posture_rule_info rules[3] = { test_rules[0], test_rules[2],
                                     test_rules[1] };
-  cs_report_config config = { "v", T0, rules, 3, 0 };
+  cs_report_config config = { "v", T0, rules, 3, 0, false };
   cs_report_totals t;
   cs_error err;
 
@@ -1810,6 +1810,58 @@ static void test_placeholder_serials(void **state)
   assert_false(cs_report_serial_is_placeholder(absent));
 }
 
+/*
+ * Without fleet findings nothing is kept per serial or certificate; the
+ * summary says so with "fleet": null, partials carry the choice, and a
+ * merge with such a shard drops the findings of the others, which would
+ * otherwise undercount.
+ */
+static void test_no_fleet_findings(void **state)
+{
+  cs_report_config config = { "v", T0, test_rules, 3, 1, true };
+  cs_report *quiet = NULL;
+  cs_report *full = new_report();
+  cs_report *loaded = NULL;
+  cs_report_fleet_counts f;
+  cs_error err;
+  char *summary_dir;
+  char *dir = make_dir();
+
+  (void)state;
+  assert_int_equal(cs_report_new(&config, &quiet, &err), CS_OK);
+  feed_fleet(quiet);
+  feed_fleet(full);
+  cs_report_get_fleet_counts(quiet, &f);
+  assert_int_equal(f.shared_serials, 0);
+  assert_int_equal(f.shared_certs, 0);
+  assert_int_equal(f.placeholder_devices, 0);
+
+  json_t *root = load_summary(quiet, &summary_dir);
+
+  assert_true(json_is_null(json_object_get(root, "fleet")));
+  assert_int_equal(jint(root, "devices", "evaluated"), 8);
+  json_decref(root);
+  remove_dir(summary_dir);
+
+  char *path = save(quiet, dir, "quiet.partial");
+
+  assert_int_equal(cs_report_load_partial(path, &loaded, &err), CS_OK);
+  assert_int_equal(cs_report_merge(full, loaded, &err), CS_OK);
+  cs_report_get_fleet_counts(full, &f);
+  assert_int_equal(f.shared_serials, 0);
+  assert_int_equal(f.shared_certs, 0);
+  root = load_summary(full, &summary_dir);
+  assert_true(json_is_null(json_object_get(root, "fleet")));
+  assert_int_equal(jint(root, "devices", "evaluated"), 16);
+  json_decref(root);
+  remove_dir(summary_dir);
+  free(path);
+  remove_dir(dir);
+  cs_report_free(loaded);
+  cs_report_free(full);
+  cs_report_free(quiet);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -1833,6 +1885,7 @@ int main(void)
     cmocka_unit_test(test_merge_equals_single),
     cmocka_unit_test(test_merge_refuses_other_rules),
     cmocka_unit_test(test_partial_round_trip),
+    cmocka_unit_test(test_no_fleet_findings),
     cmocka_unit_test(test_partials_merge_equals_single),
     cmocka_unit_test(test_partial_refuses_bad_files),
     cmocka_unit_test(test_partial_survives_damage),
