@@ -25,7 +25,11 @@ static void print_merge_help(FILE *out)
           "usage: certscan merge [--out DIR] [--partial FILE] PARTIAL...\n"
           "Combines partial results into one report: the console table,\n"
           "and summary.json and report.html in DIR when given; --partial\n"
-          "writes the combined partial for a later merge.\n");
+          "writes the combined partial for a later merge. Each shard\n"
+          "must be given once.\n"
+          "\n"
+          "exit status: 0 done, 2 usage error or a partial that cannot be\n"
+          "read or merged, 3 a report could not be written\n");
 }
 
 static cs_status merge_all(char **paths, int count, cs_report **out,
@@ -51,16 +55,49 @@ static cs_status merge_all(char **paths, int count, cs_report **out,
   return CS_OK;
 }
 
+/*
+ * The same partial twice would count its devices twice and turn every
+ * serial into a shared one: refuse it.
+ */
+static cs_status check_distinct(char **paths, int count, cs_error *err)
+{
+  struct stat a, b;
+
+  for (int i = 0; i < count; i++) {
+    if (stat(paths[i], &a) != 0) {
+      continue;
+    }
+    for (int j = i + 1; j < count; j++) {
+      if (stat(paths[j], &b) == 0 && a.st_dev == b.st_dev &&
+          a.st_ino == b.st_ino) {
+        return cs_error_set(err, CS_ERR_USAGE,
+                            "%s and %s are the same partial: each shard "
+                            "must be merged once", paths[i], paths[j]);
+      }
+    }
+  }
+  return CS_OK;
+}
+
+static cs_status check_outputs(const char *dir, const char *partial,
+                               cs_error *err)
+{
+  if (dir != NULL && cs_outputs_make_dir(dir, err) != CS_OK) {
+    return err->status;
+  }
+  if (partial != NULL &&
+      cs_outputs_check_file("--partial", partial, err) != CS_OK) {
+    return err->status;
+  }
+  return CS_OK;
+}
+
 static cs_status write_merged(const cs_report *report, const char *dir,
                               const char *partial, cs_error *err)
 {
   cs_status status = cs_report_print_table(report, stdout, err);
 
   if (status == CS_OK && dir != NULL) {
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-      return cs_error_set(err, CS_ERR_WRITE, "%s: cannot create: %s", dir,
-                          strerror(errno));
-    }
     status = cs_report_write_summary(report, dir, err);
     if (status == CS_OK) {
       status = cs_report_write_html(report, dir, err);
@@ -96,7 +133,9 @@ int cs_cmd_merge(int argc, char **argv)
     print_merge_help(stderr);
     return CS_EXIT_CONFIG;
   }
-  if (merge_all(argv + optind, argc - optind, &report, &err) != CS_OK) {
+  if (check_distinct(argv + optind, argc - optind, &err) != CS_OK ||
+      check_outputs(dir, partial, &err) != CS_OK ||
+      merge_all(argv + optind, argc - optind, &report, &err) != CS_OK) {
     cs_log(CS_LOG_ERROR, "%s", err.message);
     return CS_EXIT_CONFIG;
   }

@@ -94,7 +94,8 @@ static void print_help(FILE *out)
     "  -v, --verbose           more detail on stderr\n"
     "\n"
     "exit status: 0 done, 1 below --fail-under, 2 usage or configuration\n"
-    "error, 3 an input could not be read in full (reports still written)\n");
+    "error, 3 an input could not be read in full, a report could not be\n"
+    "written, or the run was interrupted (what could be written is)\n");
 }
 
 static bool parse_count(const char *text, unsigned long long max,
@@ -369,48 +370,6 @@ static cs_status record_options(const scan_options *o, cs_report *report,
   return status;
 }
 
-static cs_status make_out_dir(const char *dir, cs_error *err)
-{
-  struct stat info;
-
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-    return cs_error_set(err, CS_ERR_USAGE, "--out %s: cannot create: %s",
-                        dir, strerror(errno));
-  }
-  if (stat(dir, &info) != 0 || !S_ISDIR(info.st_mode)) {
-    return cs_error_set(err, CS_ERR_USAGE, "--out %s: not a folder", dir);
-  }
-  if (access(dir, W_OK) != 0) {
-    return cs_error_set(err, CS_ERR_USAGE, "--out %s: not writable", dir);
-  }
-  return CS_OK;
-}
-
-/* The partial result goes beside other files: its folder must exist. */
-static cs_status check_partial_path(const char *path, cs_error *err)
-{
-  const char *slash = strrchr(path, '/');
-  char dir[4096];
-  struct stat info;
-
-  if (slash == NULL) {
-    snprintf(dir, sizeof(dir), ".");
-  } else {
-    snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1), path);
-  }
-  if (stat(dir, &info) != 0 || !S_ISDIR(info.st_mode) ||
-      access(dir, W_OK) != 0) {
-    return cs_error_set(err, CS_ERR_USAGE,
-                        "--partial %s: folder %s is missing or not "
-                        "writable", path, dir);
-  }
-  if (stat(path, &info) == 0 && S_ISDIR(info.st_mode)) {
-    return cs_error_set(err, CS_ERR_USAGE, "--partial %s: is a folder",
-                        path);
-  }
-  return CS_OK;
-}
-
 static cs_status write_reports(const scan_options *o,
                                const cs_report *report, cs_error *err)
 {
@@ -426,6 +385,20 @@ static cs_status write_reports(const scan_options *o,
     status = cs_report_save_partial(report, o->partial_path, err);
   }
   return status;
+}
+
+/* The partial's folder first, so that a refusal leaves no --out behind. */
+static cs_status check_outputs(const scan_options *o, cs_error *err)
+{
+  if (o->partial_path != NULL &&
+      cs_outputs_check_file("--partial", o->partial_path, err) != CS_OK) {
+    return err->status;
+  }
+  if (o->job.out_dir != NULL &&
+      cs_outputs_make_dir(o->job.out_dir, err) != CS_OK) {
+    return err->status;
+  }
+  return CS_OK;
 }
 
 /* 3 when an input was cut short, 1 when a rule is below the bar. */
@@ -476,9 +449,7 @@ static int run(scan_options *o, int argc, char **argv)
       load_config(o, signers, &rules, &err) != CS_OK ||
       make_report(o, rules, &report, &err) != CS_OK ||
       record_options(o, report, &err) != CS_OK ||
-      (o->job.out_dir != NULL && make_out_dir(o->job.out_dir, &err) != CS_OK)
-      || (o->partial_path != NULL &&
-          check_partial_path(o->partial_path, &err) != CS_OK)) {
+      check_outputs(o, &err) != CS_OK) {
     goto done;
   }
   o->job.inputs = inputs;

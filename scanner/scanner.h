@@ -79,6 +79,20 @@ void cs_progress_update(cs_progress *progress, uint64_t bytes_done,
                         uint64_t devices_done);
 void cs_progress_finish(cs_progress *progress);
 
+/*
+ * Creates the --out folder when missing and checks that it is a
+ * writable folder; CS_ERR_USAGE naming it otherwise.
+ */
+CS_MUST_CHECK cs_status cs_outputs_make_dir(const char *dir, cs_error *err);
+
+/*
+ * Checks that a file can be written at `path` (its folder exists and is
+ * writable, and it is not a folder); CS_ERR_USAGE naming `option`.
+ */
+CS_MUST_CHECK cs_status cs_outputs_check_file(const char *option,
+                                              const char *path,
+                                              cs_error *err);
+
 int cs_cmd_scan(int argc, char **argv);
 int cs_cmd_dump(int argc, char **argv);
 int cs_cmd_merge(int argc, char **argv);

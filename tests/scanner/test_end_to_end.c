@@ -404,6 +404,11 @@ static void test_merge_partials(void **state)
                            "> /dev/null", env->bin, out, env->work), 0);
   free(at);
   assert_matches_truth(out, truth);
+
+  /* The same shard twice would double its devices: refused. */
+  assert_int_equal(e2e_run("'%s' merge '%s'/part-1.partial "
+                           "'%s'/part-1.partial > /dev/null 2>&1",
+                           env->bin, env->work, env->work), 2);
 }
 
 int main(void)
