@@ -98,6 +98,21 @@ void cs_report__map_cleanup(cs_report_map *map)
 }
 
 
+/*
+ * Writes one byte of every page before the table is probed: a fresh page
+ * first read maps the shared zero page, and the copy made at the first
+ * write then flushes the TLB of every core the scan runs on. The
+ * volatile store keeps the compiler from folding it into calloc.
+ */
+static void touch_pages(void *memory, size_t size)
+{
+  volatile uint8_t *bytes = memory;
+
+  for (size_t at = 0; at < size; at += 4096) {
+    bytes[at] = 0;
+  }
+}
+
 static bool grow(cs_report_map *map)
 {
   size_t cap = map->cap == 0 ? MAP_FIRST_CAP : map->cap * 2;
@@ -111,6 +126,7 @@ static bool grow(cs_report_map *map)
   if (slots == NULL) {
     return false;
   }
+  touch_pages(slots, cap * sizeof(*slots));
   for (size_t i = 0; i < map->cap; i++) {
     const cs_report_map_entry *entry = &map->slots[i];
 
