@@ -411,6 +411,29 @@ static void test_merge_partials(void **state)
                            env->bin, env->work, env->work), 2);
 }
 
+/*
+ * SIGINT mid-scan: the batches in flight finish, unfinished files are
+ * removed, no report is written, and the exit status is 3. The fleet is
+ * signed with P-384 so that the scan lasts seconds, well past the
+ * signal.
+ */
+static void test_interrupted_scan(void **state)
+{
+  e2e_env *env = *state;
+  char dir[512], out[600];
+
+  snprintf(dir, sizeof(dir), "%s/slow", env->work);
+  snprintf(out, sizeof(out), "%s/interrupted", env->work);
+  assert_int_equal(e2e_run("'%s' --devices 3000 --signers p384 --seed 5 "
+                           "--out '%s' > /dev/null", env->gen, dir), 0);
+  assert_int_equal(e2e_run("'%s' scan -q --rules '%s/rules.json' "
+                           "--signers '%s/signers.json' --threads 1 "
+                           "--out '%s' '%s' > /dev/null 2>&1 & pid=$!; "
+                           "sleep 0.5; kill -INT $pid; wait $pid",
+                           env->bin, dir, dir, out, dir), 3);
+  assert_int_equal(e2e_run("test -z \"$(ls -A '%s')\"", out), 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -425,6 +448,7 @@ int main(void)
     cmocka_unit_test(test_file_size_limit),
     cmocka_unit_test(test_closed_stdin),
     cmocka_unit_test(test_merge_partials),
+    cmocka_unit_test(test_interrupted_scan),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
