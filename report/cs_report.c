@@ -91,6 +91,7 @@ void cs_report_free(cs_report *report)
   free(report->bad);
   free(report->options);
   free(report->tool_version);
+  free(report->devices_files);
   free(report);
 }
 
@@ -230,6 +231,19 @@ static cs_report_option *new_option(cs_report *report, const char *name)
   }
   report->option_count = n;
   return option;
+}
+
+cs_status cs_report_set_devices_files(cs_report *report, const char *note,
+                                      cs_error *err)
+{
+  char *copy = cs_report__strdup(note);
+
+  if (copy == NULL) {
+    return cs_error_set(err, CS_ERR_NOMEM, "out of memory");
+  }
+  free(report->devices_files);
+  report->devices_files = copy;
+  return CS_OK;
 }
 
 cs_status cs_report_set_option(cs_report *report, const char *name,

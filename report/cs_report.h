@@ -102,6 +102,15 @@ void cs_report_set_profile(cs_report *report,
                            const cs_report_profile *profile);
 
 /*
+ * What became of devices.csv and posture.ndjson in this run, for the
+ * summary's `run.devices_files` and the page: "written", "not
+ * requested", or why they were not written. Copied; CS_ERR_NOMEM only.
+ */
+CS_MUST_CHECK cs_status cs_report_set_devices_files(cs_report *report,
+                                                    const char *note,
+                                                    cs_error *err);
+
+/*
  * Records one option of the run as given on the command line, for the
  * summary's `options`, in the order first set. Setting a name again
  * adds a value (several --signers): the summary then lists the values

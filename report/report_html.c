@@ -517,6 +517,11 @@ static void run(cs_report_buf *out, const cs_report *report)
                              "%.3f s</td></tr>\n<tr><th>threads</th><td>"
                              "%u</td></tr>\n",
                         started, report->elapsed_seconds, report->threads);
+  if (report->devices_files != NULL) {
+    cs_report__buf_adds(out, "<tr><th>per-device files</th><td>");
+    ctext(out, report->devices_files);
+    cs_report__buf_adds(out, "</td></tr>\n");
+  }
   for (size_t i = 0; i < report->option_count; i++) {
     const cs_report_option *option = &report->options[i];
 

@@ -179,6 +179,7 @@ struct cs_report {
   size_t rule_count;
   uint64_t rules_skipped;
   bool no_fleet_findings;
+  char *devices_files; /* what became of the per-device files */
   uint64_t certs_signatures;
   cs_report_input *inputs;
   size_t input_count;

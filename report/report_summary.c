@@ -91,6 +91,8 @@ static json_t *run_json(const cs_report *report, bool *ok)
   cs_report__put(run, "read_seconds", json_real(report->read_seconds), ok);
   cs_report__put(run, "peak_rss_bytes",
                  cs_report__count(report->peak_rss_bytes), ok);
+  cs_report__put(run, "devices_files",
+                 cs_report__json_cstr(report->devices_files), ok);
   cs_report__put(run, "options", options_json(report, ok), ok);
   return run;
 }

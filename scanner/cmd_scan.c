@@ -387,6 +387,25 @@ static cs_status write_reports(const scan_options *o,
   return status;
 }
 
+/* Says in the summary whether devices.csv and posture.ndjson exist. */
+static cs_status record_devices_files(const scan_options *o,
+                                      cs_status scanned, cs_report *report,
+                                      cs_error *err)
+{
+  char note[CS_ERROR_MESSAGE_MAX + 32];
+
+  if (o->job.out_dir == NULL) {
+    snprintf(note, sizeof(note), "not requested (no --out)");
+  } else if (!o->job.write_devices) {
+    snprintf(note, sizeof(note), "not requested (--no-devices)");
+  } else if (scanned == CS_ERR_WRITE) {
+    snprintf(note, sizeof(note), "not written: %s", err->message);
+  } else {
+    snprintf(note, sizeof(note), "written");
+  }
+  return cs_report_set_devices_files(report, note, err);
+}
+
 /* The partial's folder first, so that a refusal leaves no --out behind. */
 static cs_status check_outputs(const scan_options *o, cs_error *err)
 {
@@ -475,6 +494,9 @@ static int run(scan_options *o, int argc, char **argv)
   cs_report_set_timing(report, started_at,
                        (double)(uv_hrtime() - started_ns) / 1e9,
                        o->job.threads);
+  if (record_devices_files(o, scanned, report, &err) != CS_OK) {
+    goto done;
+  }
   if (scanned == CS_ERR_WRITE) {
     cs_error_clear(&err);
   }

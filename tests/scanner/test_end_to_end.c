@@ -364,6 +364,8 @@ static void test_file_size_limit(void **state)
                            "test ! -e '%s/devices.csv' && "
                            "test -z \"$(ls '%s' | grep tmp)\"",
                            out, out, out, out), 0);
+  assert_int_equal(e2e_run("grep -q '\"devices_files\": \"not written: "
+                           "cannot write' '%s/summary.json'", out), 0);
 }
 
 /* A closed standard input reads as an empty dump: exit 3, no crash. */
