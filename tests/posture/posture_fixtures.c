@@ -419,6 +419,20 @@ void fx_text_add_pem_file_json(fx_text *text, const char *path)
   fx_text_add(text, "\\n");
 }
 
+cs_verify_signers *fx_signers_load(fx_pool *pool, const char *json)
+{
+  cs_verify_signers *signers = cs_verify_signers_new();
+  cs_error err;
+
+  assert_non_null(signers);
+  cs_error_clear(&err);
+  if (cs_verify_signers_load(signers, fx_write(pool, "signers.json", json),
+                             &err) != CS_OK) {
+    fail_msg("signers did not load: %s", err.message);
+  }
+  return signers;
+}
+
 const char *fx_testdata_path(fx_pool *pool, const char *relative)
 {
   const char *dir = getenv("CERTSCAN_TESTDATA_DIR");

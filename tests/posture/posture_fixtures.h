@@ -92,6 +92,13 @@ void fx_text_add_pem_json(fx_text *text, X509 *cert);
  * it left out) with line breaks written as \n. */
 void fx_text_add_pem_file_json(fx_text *text, const char *path);
 
+/*
+ * A signer store loaded from `json` (written to signers.json in the
+ * pool's folder); the test fails when it does not load. The caller
+ * frees it with cs_verify_signers_free.
+ */
+cs_verify_signers *fx_signers_load(fx_pool *pool, const char *json);
+
 /* A path in the test data folder (CERTSCAN_TESTDATA_DIR, tests/data). */
 const char *fx_testdata_path(fx_pool *pool, const char *relative);
 

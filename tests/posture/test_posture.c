@@ -69,7 +69,6 @@ static void add_signer(fx_text *json, const char *id, const char *name,
 static int group_setup(void **state)
 {
   fx_text *json;
-  cs_error err;
 
   (void)state;
   g.pool = fx_pool_new();
@@ -97,14 +96,7 @@ static int group_setup(void **state)
   add_signer(json, ID_PSS, "rsa-pss", g.pss_ca, ", ");
   fx_text_add(json, "]}");
 
-  g.signers = cs_verify_signers_new();
-  assert_non_null(g.signers);
-  cs_error_clear(&err);
-  assert_int_equal(cs_verify_signers_load(
-                       g.signers, fx_write(g.pool, "signers.json",
-                                           fx_text_get(json)),
-                       &err),
-                   CS_OK);
+  g.signers = fx_signers_load(g.pool, fx_text_get(json));
   return 0;
 }
 

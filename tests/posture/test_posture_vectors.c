@@ -51,7 +51,6 @@ static void add_signer(fx_text *json, const char *id, const char *file,
 static int group_setup(void **state)
 {
   fx_text *json;
-  cs_error err;
 
   (void)state;
   g.pool = fx_pool_new();
@@ -64,15 +63,7 @@ static int group_setup(void **state)
   add_signer(json, ID_EXPLICIT, LIMBO "explicit_curve_ca.pem", ", ");
   fx_text_add(json, "]");
 
-  g.signers = cs_verify_signers_new();
-  assert_non_null(g.signers);
-  cs_error_clear(&err);
-  if (cs_verify_signers_load(g.signers,
-                             fx_write(g.pool, "signers.json",
-                                      fx_text_get(json)),
-                             &err) != CS_OK) {
-    fail_msg("signers did not load: %s", err.message);
-  }
+  g.signers = fx_signers_load(g.pool, fx_text_get(json));
   return 0;
 }
 

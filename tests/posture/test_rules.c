@@ -31,7 +31,6 @@ static int group_setup(void **state)
 {
   fx_text *json;
   fx_cert_spec spec = { 0 };
-  cs_error err;
 
   (void)state;
   g.pool = fx_pool_new();
@@ -49,15 +48,7 @@ static int group_setup(void **state)
   fx_text_add(json, "\"}, {\"id\": \"%s\", \"name\": \"listed only\"}]",
               BROKEN);
 
-  g.signers = cs_verify_signers_new();
-  assert_non_null(g.signers);
-  cs_error_clear(&err);
-  if (cs_verify_signers_load(g.signers,
-                             fx_write(g.pool, "signers.json",
-                                      fx_text_get(json)),
-                             &err) != CS_OK) {
-    fail_msg("signers did not load: %s", err.message);
-  }
+  g.signers = fx_signers_load(g.pool, fx_text_get(json));
   return 0;
 }
 
